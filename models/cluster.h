@@ -1,0 +1,90 @@
+/* npusim — a simulated cluster: ranks (dies), their cores and engines as serial
+ * servers, and the links of the topology as fabric links.
+ *
+ * A2: dies_per_server dies per server, one HCCS link per ordered pair of dies of a
+ *     server (full mesh), one RoCE NIC per die (a tx and an rx link) into a
+ *     non-blocking switch; a path between servers is src.nic_tx -> dst.nic_rx.
+ * A3: dies paired in packages by SIO (one link per direction); every die has a UB
+ *     uplink and downlink of ub_ports x ub_port_bw into the non-blocking L1/L2 UB
+ *     switching; a path to a die of another package is src.ub_tx -> dst.ub_rx, with
+ *     L1 latency inside a node and L2 latency across nodes.
+ * Every die also has a local "hbm" link (hbm_bw_Bps) used for copies inside a die.
+ *
+ * Rank r is die r; servers (A2) or nodes (A3) hold consecutive ranks. */
+#pragma once
+#include "sim/engine.h"
+#include "sim/server.h"
+#include "sim/fabric.h"
+#include "sim/sink.h"
+#include "models/hw.h"
+
+G_BEGIN_DECLS
+
+typedef struct _NpuCluster NpuCluster;
+
+#define NPU_MAX_PATH 8
+
+/** NpuTrackKind: the msprof-like trace processes of a rank. */
+typedef enum {
+  NPU_TRACK_STREAM,    /* "Ascend Hardware": one thread per stream, index = stream */
+  NPU_TRACK_AIC,       /* "AI Core": AIC index */
+  NPU_TRACK_AIV,       /* "AI Core": AIV index */
+  NPU_TRACK_AICPU,     /* "AI Core": AICPU / host issue thread, index = queue */
+  NPU_TRACK_COMM_GROUP,/* "Communication": the group thread, index = group */
+  NPU_TRACK_COMM_PLANE,/* "Communication": one thread per link plane, index = peer rank
+                          or a plane number */
+  NPU_TRACK_OVERLAP,   /* "Overlap Analysis": 0 Computing, 1 Communication,
+                          2 Communication(Not Overlapped), 3 Free */
+} NpuTrackKind;
+
+/**
+ * npu_cluster_new: (transfer full)
+ * @hw: (transfer none) copied.
+ * @n_ranks: 1..hw->max_dies; on A2 ranks fill servers of hw->dies_per_server.
+ * @sink: (nullable) tracks are declared on it lazily, at first use.
+ * Errors: NPU_PRESET_ERROR_VALUE when @n_ranks does not fit the topology.
+ */
+NpuCluster *npu_cluster_new (const NpuHw *hw, guint n_ranks, NpuEngine *engine,
+                             NpuFabric *fabric, NpuSink *sink, GError **error);
+void npu_cluster_free (NpuCluster *cluster);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpuCluster, npu_cluster_free)
+
+const NpuHw *npu_cluster_hw (const NpuCluster *cluster);
+guint npu_cluster_n_ranks (const NpuCluster *cluster);
+/** npu_cluster_server_of: the A2 server or A3 node holding @rank. */
+guint npu_cluster_server_of (const NpuCluster *cluster, guint rank);
+guint npu_cluster_n_servers (const NpuCluster *cluster);
+NpuEngine *npu_cluster_engine (const NpuCluster *cluster);
+NpuFabric *npu_cluster_fabric (const NpuCluster *cluster);
+NpuSink *npu_cluster_sink (const NpuCluster *cluster);
+
+/* Serial servers of a rank, created lazily, owned by the cluster. */
+NpuServer *npu_cluster_aic (NpuCluster *cluster, guint rank, guint index);
+NpuServer *npu_cluster_aiv (NpuCluster *cluster, guint rank, guint index);
+NpuServer *npu_cluster_aicpu (NpuCluster *cluster, guint rank, guint index);
+/** npu_cluster_host: the host thread that issues tasks in HCCL's HOST mode. */
+NpuServer *npu_cluster_host (NpuCluster *cluster, guint rank);
+
+/**
+ * npu_cluster_path: the links from @src to @dst (fabric link ids) into @links
+ * (room for NPU_MAX_PATH). @src == @dst gives the die's local HBM link.
+ * Returns: the number of links.
+ */
+guint npu_cluster_path (const NpuCluster *cluster, guint src, guint dst, guint *links);
+
+/** npu_cluster_same_server: TRUE if both ranks are in one A2 server / A3 node. */
+gboolean npu_cluster_same_server (const NpuCluster *cluster, guint a, guint b);
+
+/**
+ * npu_cluster_track: the trace track of (@rank, @kind, @index), declared on the
+ * sink at first use with msprof-like names. Returns pid and tid.
+ */
+void npu_cluster_track (NpuCluster *cluster, guint rank, NpuTrackKind kind, guint index,
+                        guint32 *pid, guint32 *tid);
+
+/** npu_cluster_link_kind: "hccs", "roce_tx", "roce_rx", "sio", "ub_tx", "ub_rx", "hbm". */
+const char *npu_cluster_link_kind (const NpuCluster *cluster, guint link);
+/** npu_cluster_link_rank: the rank that owns (sends on) @link. */
+guint npu_cluster_link_rank (const NpuCluster *cluster, guint link);
+
+G_END_DECLS

@@ -1,0 +1,50 @@
+/* npusim — a tensor: dtype, shape, strides (elements), format, data.
+ *
+ * Data is host memory owned by the tensor (or NULL in timing-only mode). Strides are
+ * in elements; a freshly created tensor is contiguous row-major. FRACTAL_NZ tensors
+ * keep their 4-D storage shape (the ND<->NZ transform is an op of its own). */
+#pragma once
+#include <glib.h>
+#include "ops/dtype.h"
+
+G_BEGIN_DECLS
+
+#define NPU_MAX_DIMS 8
+
+typedef enum { NPU_FORMAT_ND, NPU_FORMAT_FRACTAL_NZ } NpuFormat;
+
+typedef struct _NpuTensor NpuTensor;
+
+/**
+ * npu_tensor_new: (transfer full) a zero-filled contiguous tensor.
+ * @shape: (array length=ndim) ndim in 0..NPU_MAX_DIMS, every dim >= 0.
+ * @with_data: FALSE for timing-only (no storage).
+ * Returns NULL with @error if the size overflows or the allocation fails.
+ */
+NpuTensor *npu_tensor_new (NpuDtype dt, guint ndim, const gint64 *shape, NpuFormat format,
+                           gboolean with_data, GError **error);
+/** npu_tensor_new_2d: convenience for rows x cols, ND, with data; aborts on OOM. */
+NpuTensor *npu_tensor_new_2d (NpuDtype dt, gint64 rows, gint64 cols);
+NpuTensor *npu_tensor_ref (NpuTensor *t);
+void npu_tensor_unref (NpuTensor *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpuTensor, npu_tensor_unref)
+
+NpuDtype npu_tensor_dtype (const NpuTensor *t);
+NpuFormat npu_tensor_format (const NpuTensor *t);
+guint npu_tensor_ndim (const NpuTensor *t);
+gint64 npu_tensor_dim (const NpuTensor *t, guint i);
+const gint64 *npu_tensor_shape (const NpuTensor *t);
+const gint64 *npu_tensor_strides (const NpuTensor *t);
+gint64 npu_tensor_numel (const NpuTensor *t);
+/** npu_tensor_nbytes: numel * dtype size (the storage of a contiguous tensor). */
+guint64 npu_tensor_nbytes (const NpuTensor *t);
+gboolean npu_tensor_is_contiguous (const NpuTensor *t);
+/** npu_tensor_data: (transfer none) (nullable) NULL in timing-only mode. */
+gpointer npu_tensor_data (NpuTensor *t);
+gconstpointer npu_tensor_const_data (const NpuTensor *t);
+/** npu_tensor_set_strides: make a view-like layout (e.g. a transposed x2). */
+void npu_tensor_set_strides (NpuTensor *t, const gint64 *strides);
+/** npu_tensor_shape_string: (transfer full) "(32, 256)". */
+char *npu_tensor_shape_string (const NpuTensor *t);
+
+G_END_DECLS

@@ -1,0 +1,128 @@
+/* npusim — the task-graph executor and hazard checker.
+ *
+ * A task is one piece of work on the simulated machine: it may hold a serial server
+ * (a core, an AICPU, an SDMA queue) for its whole duration, takes a fixed time (from
+ * the hardware model, evaluated when it starts), then optionally moves bytes over a
+ * fabric path; it ends when both are done. A task starts once all its dependencies
+ * have ended and its server is granted.
+ *
+ * Data moves with the events: a task's data effect runs at its end time (not in
+ * timing-only mode). A consumer that is scheduled before its producer has finished
+ * therefore computes on stale bytes and gives a wrong answer.
+ *
+ * Hazard checker (optional): a task declares the byte regions of the graph's buffers
+ * it reads and writes. Creation order is program order: a task that reads a region
+ * written by a task created before it needs that writer to have ended when it starts
+ * (read-before-write); two writers of overlapping bytes must not overlap in time, and
+ * a writer created after a reader must not start before the reader ended. Any
+ * violation stops the run with an error that names both tasks.
+ *
+ * Tasks are owned by the graph and stay valid until the graph is freed. */
+#pragma once
+#include "sim/engine.h"
+#include "sim/server.h"
+#include "sim/fabric.h"
+#include "sim/sink.h"
+
+G_BEGIN_DECLS
+
+typedef struct _NpuGraph NpuGraph;
+typedef struct _NpuTask NpuTask;
+
+#define NPU_GRAPH_ERROR (npu_graph_error_quark ())
+GQuark npu_graph_error_quark (void);
+typedef enum {
+  NPU_GRAPH_ERROR_HAZARD,   /* a data race between two tasks; message names both */
+  NPU_GRAPH_ERROR_DEADLOCK, /* tasks left that can never start; message names one */
+  NPU_GRAPH_ERROR_TASK,     /* a task's effect reported an error */
+} NpuGraphError;
+
+/** NpuTaskEffect: the data effect, run at the task's end. May set @error to abort. */
+typedef gboolean (*NpuTaskEffect) (gpointer data, GError **error);
+/** NpuTaskDuration: the fixed-time part, evaluated when the task starts, ps. */
+typedef NpuTime (*NpuTaskDuration) (gpointer data, NpuTime start);
+/** NpuTaskHook: observer called at task start or end (e.g. op-level accounting). */
+typedef void (*NpuTaskHook) (gpointer data, NpuTask *task);
+
+/**
+ * npu_graph_new: (transfer full)
+ * @engine, @fabric: (transfer none) must outlive the graph.
+ * @sink: (nullable) (transfer none) where slices and flows are reported.
+ * @data_mode: FALSE = timing-only: same events, effects are not run.
+ * @check_hazards: enable the hazard checker.
+ */
+NpuGraph *npu_graph_new (NpuEngine *engine, NpuFabric *fabric, NpuSink *sink,
+                         gboolean data_mode, gboolean check_hazards);
+void npu_graph_free (NpuGraph *graph);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpuGraph, npu_graph_free)
+
+gboolean npu_graph_data_mode (const NpuGraph *graph);
+NpuEngine *npu_graph_engine (const NpuGraph *graph);
+NpuFabric *npu_graph_fabric (const NpuGraph *graph);
+NpuSink *npu_graph_sink (const NpuGraph *graph);
+
+/**
+ * npu_graph_add_buffer: declare a memory buffer for hazard checking.
+ * @name: (transfer none) copied, e.g. "r3.window" or "r0.x1".
+ * @size: bytes. Returns: buffer id.
+ */
+guint npu_graph_add_buffer (NpuGraph *graph, const char *name, guint64 size);
+
+/**
+ * npu_graph_task_new: (transfer none) a new task, created in program order.
+ * @name: (transfer none) copied; shown in traces and hazard messages.
+ */
+NpuTask *npu_graph_task_new (NpuGraph *graph, const char *name);
+
+void npu_task_set_server (NpuTask *task, NpuServer *server);
+void npu_task_set_duration (NpuTask *task, NpuTime fixed_ps);
+void npu_task_set_duration_func (NpuTask *task, NpuTaskDuration fn, gpointer data);
+/** npu_task_set_flow: after the fixed time, move @bytes over @links (copied). */
+void npu_task_set_flow (NpuTask *task, const guint *links, guint n_links, guint64 bytes,
+                        double rate_cap_Bps);
+void npu_task_depends_on (NpuTask *task, NpuTask *before);
+void npu_task_reads (NpuTask *task, guint buffer, guint64 offset, guint64 length);
+void npu_task_writes (NpuTask *task, guint buffer, guint64 offset, guint64 length);
+/** npu_task_set_effect: @destroy (nullable) frees @data when the graph is freed. */
+void npu_task_set_effect (NpuTask *task, NpuTaskEffect fn, gpointer data,
+                          GDestroyNotify destroy);
+/** npu_task_set_track: report the task as a slice on (@pid, @tid) with @category. */
+void npu_task_set_track (NpuTask *task, guint32 pid, guint32 tid, const char *category);
+/** npu_task_set_args: (transfer none) JSON object text for the slice's args; copied. */
+void npu_task_set_args (NpuTask *task, const char *args_json);
+/** npu_task_add_trace_flow: draw an arrow from @from's end to @to's start. */
+void npu_task_add_trace_flow (NpuTask *from, NpuTask *to, const char *name);
+void npu_task_set_hooks (NpuTask *task, NpuTaskHook on_start, NpuTaskHook on_end,
+                         gpointer data);
+
+const char *npu_task_name (const NpuTask *task);
+guint npu_task_id (const NpuTask *task);           /* creation index */
+NpuTime npu_task_start (const NpuTask *task);      /* NPU_TIME_NEVER until started */
+NpuTime npu_task_end (const NpuTask *task);        /* NPU_TIME_NEVER until ended */
+guint npu_graph_n_tasks (const NpuGraph *graph);
+NpuTask *npu_graph_task (const NpuGraph *graph, guint id);
+
+/**
+ * npu_graph_run: start every task whose dependencies are met and run the engine
+ * until all tasks have ended.
+ * Returns: FALSE with @error set on a hazard, a deadlock or a failed effect.
+ */
+gboolean npu_graph_run (NpuGraph *graph, GError **error);
+
+/* ---- Streams: in-order task queues of a rank, as CANN streams behave. ---- */
+
+typedef struct _NpuStream NpuStream;
+
+/** npu_graph_stream_new: (transfer none) owned by the graph; tasks appended to it
+ *  run in order and are drawn on (@pid, @tid) unless they have a track of their own. */
+NpuStream *npu_graph_stream_new (NpuGraph *graph, const char *name, guint32 pid, guint32 tid);
+/** npu_stream_append: @task depends on the stream's previous task. */
+void npu_stream_append (NpuStream *stream, NpuTask *task);
+/** npu_stream_last: (nullable) the last task appended. */
+NpuTask *npu_stream_last (const NpuStream *stream);
+/** npu_stream_record: append a notify-record task of @cost_ps and return it. */
+NpuTask *npu_stream_record (NpuStream *stream, const char *name, NpuTime cost_ps);
+/** npu_stream_wait: append a notify-wait task of @cost_ps that waits for @record. */
+NpuTask *npu_stream_wait (NpuStream *stream, NpuTask *record, const char *name, NpuTime cost_ps);
+
+G_END_DECLS

@@ -1,0 +1,7 @@
+# sim/: the discrete-event core (GLib only).
+libnpusim_a_SOURCES += \
+	sim/engine.c sim/engine.h \
+	sim/server.c sim/server.h \
+	sim/fabric.c sim/fabric.h \
+	sim/graph.c sim/graph.h \
+	sim/sink.c sim/sink.h
