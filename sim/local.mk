@@ -1,5 +1,6 @@
 # sim/: the discrete-event core (GLib only).
-libnpusim_a_SOURCES += \
+noinst_LIBRARIES += libnpusim-sim.a
+libnpusim_sim_a_SOURCES = \
 	sim/engine.c sim/engine.h \
 	sim/server.c sim/server.h \
 	sim/fabric.c sim/fabric.h \

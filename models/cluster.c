@@ -1,0 +1,1 @@
+/* models/cluster.c: to be written */

@@ -1,0 +1,1 @@
+/* models/hw.c: to be written */

@@ -1,0 +1,1 @@
+/* ops/dtype.c: to be written */

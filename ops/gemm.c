@@ -1,0 +1,1 @@
+/* ops/gemm.c: to be written */

@@ -1,0 +1,1 @@
+/* sim/engine.c: to be written */

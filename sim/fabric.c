@@ -1,0 +1,1 @@
+/* sim/fabric.c: to be written */

@@ -1,0 +1,1 @@
+/* sim/graph.c: to be written */

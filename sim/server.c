@@ -1,0 +1,1 @@
+/* sim/server.c: to be written */

@@ -1,0 +1,1 @@
+/* traces/npy.c: to be written */

@@ -1,0 +1,1 @@
+/* traces/trace-writer.c: to be written */
