@@ -43,8 +43,9 @@ typedef struct {
   NpuTime flag_poll_ps;         /* one poll of a flag in GM (local or remote) */
   NpuTime aicpu_task_issue_ps;  /* AICPU posting one SDMA/RDMA task */
   NpuTime host_task_issue_ps;   /* host (HOST expansion mode) issuing one task */
-  NpuTime sdma_fixed_small_ps;  /* SDMA task fixed cost below the threshold */
-  NpuTime sdma_fixed_large_ps;  /* SDMA task fixed cost at/above the threshold */
+  NpuTime sdma_fixed_small_ps;  /* SDMA task fixed cost up to the threshold */
+  NpuTime sdma_fixed_large_ps;  /* SDMA task fixed cost above the threshold (hcomm
+                                   task_profiling: size > 512 KiB) */
   guint64 sdma_large_threshold_bytes;
   double sdma_task_bw_Bps;      /* one SDMA task's own rate limit */
   NpuTime rdma_fixed_ps;        /* RDMA task fixed cost */
@@ -54,18 +55,20 @@ typedef struct {
   NpuTime notify_wait_ps;       /* notify wait once the record has landed */
   NpuTime hccl_op_fixed_ps;     /* per collective launch on the host/AICPU side */
   guint64 hccl_buffer_bytes;    /* HCCL_BUFFSIZE window per rank */
+  double local_copy_bw_Bps;     /* one die-local GM->GM copy (SDMA), e.g. user buffer
+                                   -> HCCL buffer */
   /* Topology */
   guint dies_per_server;        /* A2: 8 per server; A3: 16 per node */
   guint max_servers;            /* A2: 8 */
   guint max_dies;               /* A2: 64; A3: 768 */
   guint dies_per_package;       /* A2: 1; A3: 2 */
-  double hccs_link_bw_Bps;      /* A2 HCCS, per link per direction */
+  double hccs_link_bw_Bps;      /* A2 HCCS, per link per direction (0 on A3: absent) */
   NpuTime hccs_latency_ps;
   double roce_bw_Bps;           /* per NIC per direction */
   NpuTime roce_latency_ps;
-  double sio_bw_Bps;            /* A3 die-to-die in a package, per direction */
+  double sio_bw_Bps;            /* A3 die-to-die in a package, per direction (0 on A2) */
   NpuTime sio_latency_ps;
-  guint ub_ports;               /* A3 UB ports per die */
+  guint ub_ports;               /* A3 UB ports per die (0 on A2) */
   double ub_port_bw_Bps;        /* per port per direction */
   NpuTime ub_l1_latency_ps;     /* inside a node */
   NpuTime ub_l2_latency_ps;     /* across nodes of the supernode */
@@ -117,8 +120,34 @@ const char *npu_preset_description (const NpuPreset *preset);
  */
 char *npu_preset_describe (const NpuPreset *preset);
 
-/** npu_preset_to_json: (transfer full) jansson object {key: value} for report.json. */
+/**
+ * npu_preset_to_json: (transfer full) jansson object {key: value} for report.json.
+ * Integers as JSON integers, bandwidths/clock as reals, _us keys as reals in µs,
+ * "topology.kind" as "a2"/"a3".
+ */
 struct json_t;
 struct json_t *npu_preset_to_json (const NpuPreset *preset);
+
+/**
+ * npu_preset_source: (transfer none) the source text of field @key (the preset's
+ * citation, or the origin of the last npu_preset_set()), or NULL if @key is unknown.
+ */
+const char *npu_preset_source (const NpuPreset *preset, const char *key);
+
+/**
+ * npu_preset_value_text: (transfer full) field @key's value as text in the preset
+ * file's unit (µs for _us keys), formatted as npu_preset_describe() prints it and
+ * accepted back by npu_preset_set(); NULL if @key is unknown.
+ */
+char *npu_preset_value_text (const NpuPreset *preset, const char *key);
+
+/* The field table, in its fixed order (the order of npu_preset_describe()). */
+guint npu_hw_n_fields (void);
+/** npu_hw_field_key: (transfer none) dotted key of field @index, e.g. "die.aic_count". */
+const char *npu_hw_field_key (guint index);
+/** npu_hw_field_unit: (transfer none) unit as written in presets ("B/s", "us", ...). */
+const char *npu_hw_field_unit (guint index);
+/** npu_hw_field_doc: (transfer none) one-line description. */
+const char *npu_hw_field_doc (guint index);
 
 G_END_DECLS

@@ -88,6 +88,8 @@ void npu_task_set_effect (NpuTask *task, NpuTaskEffect fn, gpointer data,
                           GDestroyNotify destroy);
 /** npu_task_set_track: report the task as a slice on (@pid, @tid) with @category. */
 void npu_task_set_track (NpuTask *task, guint32 pid, guint32 tid, const char *category);
+/** npu_task_set_hidden: never draw the task, even when appended to a stream. */
+void npu_task_set_hidden (NpuTask *task);
 /** npu_task_set_args: (transfer none) JSON object text for the slice's args; copied. */
 void npu_task_set_args (NpuTask *task, const char *args_json);
 /** npu_task_add_trace_flow: draw an arrow from @from's end to @to's start. */
