@@ -7,8 +7,18 @@
  * A3: dies paired in packages by SIO (one link per direction); every die has a UB
  *     uplink and downlink of ub_ports x ub_port_bw into the non-blocking L1/L2 UB
  *     switching; a path to a die of another package is src.ub_tx -> dst.ub_rx, with
- *     L1 latency inside a node and L2 latency across nodes.
+ *     L1 latency inside a node and L2 latency across nodes. The fabric puts latency
+ *     on links, so ub_tx carries the L1 latency, ub_rx none, and a cross-node path
+ *     also crosses the sender's "ub_l2" link, which carries the extra L2 - L1
+ *     latency. ub_l2 has the same capacity as ub_tx: it only ever carries a subset
+ *     of ub_tx's flows, so it never binds before ub_tx (the UB plane is
+ *     non-blocking, CALIBRATION.md 2.1). ub_l2 links exist only when the cluster
+ *     spans more than one node.
  * Every die also has a local "hbm" link (hbm_bw_Bps) used for copies inside a die.
+ *
+ * Link names: "r3.hbm", "r3.hccs->r5", "r3.roce_tx", "r3.roce_rx", "r0.sio->r1",
+ * "r3.ub_tx", "r3.ub_rx", "r3.ub_l2"; created rank by rank in that order.
+ * Server names: "r3.aic7", "r3.aiv12", "r3.aicpu0", "r3.host".
  *
  * Rank r is die r; servers (A2) or nodes (A3) hold consecutive ranks. */
 #pragma once
@@ -40,9 +50,14 @@ typedef enum {
 /**
  * npu_cluster_new: (transfer full)
  * @hw: (transfer none) copied.
- * @n_ranks: 1..hw->max_dies; on A2 ranks fill servers of hw->dies_per_server.
- * @sink: (nullable) tracks are declared on it lazily, at first use.
- * Errors: NPU_PRESET_ERROR_VALUE when @n_ranks does not fit the topology.
+ * @n_ranks: 1..hw->max_dies; on A2 more than dies_per_server ranks must be whole
+ *   servers (a multiple of dies_per_server, at most max_servers of them).
+ * @engine, @fabric: (transfer none) must outlive the cluster; links are added to
+ *   @fabric here.
+ * @sink: (nullable) (transfer none) tracks are declared on it lazily, at first use.
+ * Errors: NPU_PRESET_ERROR_VALUE when @n_ranks does not fit the topology, or when a
+ * link the topology needs has zero bandwidth (e.g. link.sio_bw_Bps = 0 on A3), or
+ * the A3 L2 latency is below the L1 latency, naming the field.
  */
 NpuCluster *npu_cluster_new (const NpuHw *hw, guint n_ranks, NpuEngine *engine,
                              NpuFabric *fabric, NpuSink *sink, GError **error);
@@ -78,13 +93,23 @@ gboolean npu_cluster_same_server (const NpuCluster *cluster, guint a, guint b);
 /**
  * npu_cluster_track: the trace track of (@rank, @kind, @index), declared on the
  * sink at first use with msprof-like names. Returns pid and tid.
+ * pid = rank·8 + k, k: 0 "Rank r · Ascend Hardware" (streams), 1 "Rank r · AI Core"
+ * (AIC, AIV, AICPU), 2 "Rank r · Communication" (groups, planes), 3 "Rank r ·
+ * Overlap Analysis"; process sort index = pid. tid: stream = index ("Stream i"),
+ * AIC = index ("AIC i"), AIV = 1000 + index ("AIV j"), AICPU = 2000 + index
+ * ("AICPU q"), group = index ("Group i"), plane = 1000 + index ("Plane i"),
+ * overlap = index 0..3 (Computing, Communication, Communication(Not Overlapped),
+ * Free); thread sort index = tid.
  */
 void npu_cluster_track (NpuCluster *cluster, guint rank, NpuTrackKind kind, guint index,
                         guint32 *pid, guint32 *tid);
 
-/** npu_cluster_link_kind: "hccs", "roce_tx", "roce_rx", "sio", "ub_tx", "ub_rx", "hbm". */
+/** npu_cluster_link_kind: "hccs", "roce_tx", "roce_rx", "sio", "ub_tx", "ub_rx",
+ * "ub_l2", "hbm"; NULL for a fabric link the cluster did not create. */
 const char *npu_cluster_link_kind (const NpuCluster *cluster, guint link);
-/** npu_cluster_link_rank: the rank that owns (sends on) @link. */
+/** npu_cluster_link_rank: the rank that owns @link: the sender for hccs, sio, *_tx,
+ * ub_l2 and hbm links, the receiving die for roce_rx / ub_rx (its NIC / port);
+ * G_MAXUINT for a fabric link the cluster did not create. */
 guint npu_cluster_link_rank (const NpuCluster *cluster, guint link);
 
 G_END_DECLS
