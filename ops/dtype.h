@@ -5,7 +5,23 @@
  *  - fp32 -> bf16 overflows to ±inf (REFERENCE 9.8);
  *  - fp32 -> fp8 e4m3fn saturates to ±448 (no inf in the format), e5m2 to ±57344;
  *  - float -> int8/int32 round to nearest even and saturate; NaN -> 0;
- *  - NaN stays NaN (quiet) in float formats; subnormals are kept both ways. */
+ *  - NaN stays NaN (quiet) in float formats; subnormals are kept both ways.
+ * Details the header above leaves open, as implemented (and tested by
+ * tests/test-ops-dtype.py against an independent NumPy model):
+ *  - "overflow" means the value after RNE rounding exceeds the largest finite
+ *    value (e.g. 65519.99 -> 65504 for fp16 either way, 65520 -> 65504 by
+ *    saturation where IEEE would give inf);
+ *  - ±inf -> e4m3fn gives ±448 (the format has no inf; saturating, like
+ *    CUDA's __NV_SATFINITE); ±inf -> e5m2 stays ±inf (the format has it);
+ *  - NaN encodings produced: fp16 sign|0x7e00|top 10 payload bits, bf16 the top
+ *    16 bits |0x0040, e4m3fn sign|0x7f (its only NaN), e5m2 sign|0x7e|top 2
+ *    payload bits; widening a NaN gives sign|0x7fc00000|payload (quiet), except
+ *    bf16 widening, which is exactly bits << 16;
+ *  - float -> int64 / uint64 (store) also RINT + saturate, NaN -> 0, and
+ *    negative -> 0 for uint64.
+ * Everything is integer bit manipulation: no dependence on the host's _Float16,
+ * denormal flushing or FMA. (The float -> int paths assume the default IEEE
+ * rounding mode, which npusim never changes.) */
 #pragma once
 #include <glib.h>
 

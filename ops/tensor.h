@@ -42,9 +42,12 @@ gboolean npu_tensor_is_contiguous (const NpuTensor *t);
 /** npu_tensor_data: (transfer none) (nullable) NULL in timing-only mode. */
 gpointer npu_tensor_data (NpuTensor *t);
 gconstpointer npu_tensor_const_data (const NpuTensor *t);
-/** npu_tensor_set_strides: make a view-like layout (e.g. a transposed x2). */
+/** npu_tensor_set_strides: make a view-like layout (e.g. a transposed x2).
+ *  @strides: (array length=ndim) non-negative, in elements; every addressed
+ *  element must lie inside the tensor's numel-element storage. */
 void npu_tensor_set_strides (NpuTensor *t, const gint64 *strides);
-/** npu_tensor_shape_string: (transfer full) "(32, 256)". */
+/** npu_tensor_shape_string: (transfer full) "(32, 256)"; Python's spelling for
+ *  1-D "(5,)" and 0-D "()". */
 char *npu_tensor_shape_string (const NpuTensor *t);
 
 G_END_DECLS
