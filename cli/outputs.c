@@ -34,6 +34,8 @@ npu_outputs_stage (const char *out_dir, GError **error)
                    "cannot create the staging folder %s: %s", tmpl, g_strerror (errno));
       return NULL;
     }
+  /* mkdtemp makes the folder private; the outputs are ordinary files. */
+  g_chmod (tmpl, 0755);
   return g_steal_pointer (&tmpl);
 }
 

@@ -1,0 +1,413 @@
+/* npusim — HCCL planning plumbing: per-rank streams and the issuing thread, CCL
+ * buffers, notify record/wait pairs (local syncs and cross-rank handshakes), and the
+ * SDMA / RDMA / inline-reduce transfer tasks with their data effects.
+ *
+ * Every device task is first issued, in program order, by the rank's issuing thread
+ * (HOST mode on A2: npu_cluster_host(), cost.host_task_issue_us per task; AI_CPU mode
+ * on A3: AICPU 0, cost.aicpu_task_issue_us), then runs on its stream once the stream's
+ * previous task has ended. Issue overlaps with the tasks already running, as HCCL's
+ * dispatcher does. Durations all come from the preset (NpuHw, models/cost.h). */
+#include "ops/hccl-private.h"
+#include <string.h>
+
+typedef struct {
+  HcclBuf buf;
+  guint64 off, len;
+  NpuTask *task;
+} Written;
+
+typedef struct {
+  guint rank;
+  NpuServer *issuer;
+  NpuTask *issue_last;
+  NpuTask **last;            /* [n_streams] last task of each stream */
+  guint buf[HB_N];           /* graph buffer ids */
+  guint8 *data[HB_N];        /* host memory, NULL in timing-only mode */
+  guint64 size[HB_N];
+  GArray *written;           /* Written: data that arrived from other ranks (flows) */
+} Rank;
+
+typedef struct {
+  NpuTask *wait;
+  guint from, to;
+  HcclSignal kind;
+} Pending;
+
+struct _HcclPlan {
+  HcclOp *hop;
+  NpuOp *op;
+  const NpuOpEnv *env;
+  const NpuHw *hw;
+  NpuCluster *cluster;
+  guint n;
+  gsize esize;
+  NpuTime issue_ps;
+  guint n_streams;
+  Rank *r;
+  NpuTask **rec[HS_N];       /* [n * n]: Tx records of the current step, from * n + to */
+  GArray *pending;           /* Pending Rx waits of the current step */
+  gboolean flows;            /* trace level "all": arrows from transfers to their uses */
+  gboolean detail;           /* trace level "task" or more: slice args */
+};
+
+static const char *const buf_names[HB_N] = { "sendBuf", "recvBuf", "cclIn", "cclOut" };
+
+HcclPlan *
+hccl_plan_new (HcclOp *hop, const NpuOpEnv *env)
+{
+  HcclPlan *pl = g_new0 (HcclPlan, 1);
+  pl->hop = hop;
+  pl->op = &hop->base;
+  pl->env = env;
+  pl->hw = env->hw;
+  pl->cluster = env->cluster;
+  pl->n = hop->geom.n;
+  pl->esize = npu_dtype_size (hop->dtype);
+  pl->issue_ps = hop->geom.a3 ? env->hw->aicpu_task_issue_ps : env->hw->host_task_issue_ps;
+  pl->n_streams = 2 * pl->n + 1;
+  pl->flows = env->trace_level >= NPU_TRACE_ALL;
+  pl->detail = env->trace_level >= NPU_TRACE_TASK;
+  pl->r = g_new0 (Rank, pl->n);
+  for (guint g = 0; g < pl->n; g++)
+    {
+      Rank *r = &pl->r[g];
+      r->rank = npu_op_rank_of (pl->op, g);
+      r->issuer = hop->geom.a3 ? npu_cluster_aicpu (pl->cluster, r->rank, 0)
+                               : npu_cluster_host (pl->cluster, r->rank);
+      r->last = g_new0 (NpuTask *, pl->n_streams);
+      r->size[HB_SEND] = npu_tensor_nbytes (hop->send[g]);
+      r->size[HB_RECV] = npu_tensor_nbytes (hop->recv[g]);
+      r->size[HB_CI] = r->size[HB_CO] = hop->ccl_bytes;
+      r->data[HB_SEND] = npu_tensor_data (hop->send[g]);
+      r->data[HB_RECV] = npu_tensor_data (hop->recv[g]);
+      r->data[HB_CI] = hop->ccl_in != NULL ? hop->ccl_in[g] : NULL;
+      r->data[HB_CO] = hop->ccl_out != NULL ? hop->ccl_out[g] : NULL;
+      for (guint b = 0; b < HB_N; b++)
+        {
+          g_autofree char *name = g_strdup_printf ("r%u.%s.%s", r->rank, pl->op->name,
+                                                   buf_names[b]);
+          r->buf[b] = npu_graph_add_buffer (env->graph, name, MAX (r->size[b], 1));
+        }
+      r->written = g_array_new (FALSE, FALSE, sizeof (Written));
+    }
+  for (guint k = 0; k < HS_N; k++)
+    pl->rec[k] = g_new0 (NpuTask *, (gsize) pl->n * pl->n);
+  pl->pending = g_array_new (FALSE, FALSE, sizeof (Pending));
+  return pl;
+}
+
+void
+hccl_plan_free (HcclPlan *pl)
+{
+  for (guint g = 0; g < pl->n; g++)
+    {
+      g_free (pl->r[g].last);
+      g_array_unref (pl->r[g].written);
+    }
+  g_free (pl->r);
+  for (guint k = 0; k < HS_N; k++)
+    g_free (pl->rec[k]);
+  g_array_unref (pl->pending);
+  g_free (pl);
+}
+
+guint
+hccl_plan_lr_stream (const HcclPlan *pl, guint offset)
+{
+  g_assert (offset > 0 && pl->n + offset < pl->n_streams);
+  return pl->n + offset;
+}
+
+const HcclOp *
+hccl_plan_op (const HcclPlan *pl)
+{
+  return pl->hop;
+}
+
+gsize
+hccl_plan_esize (const HcclPlan *pl)
+{
+  return pl->esize;
+}
+
+void
+hccl_plan_begin (HcclPlan *pl)
+{
+  for (guint g = 0; g < pl->n; g++)
+    {
+      NpuTask *begin = npu_op_begin (pl->op, pl->env, g, pl->hw->hccl_op_fixed_ps);
+      pl->r[g].last[HCCL_MAIN] = begin;
+      pl->r[g].issue_last = begin;
+    }
+}
+
+void
+hccl_plan_finish (HcclPlan *pl)
+{
+  g_assert (pl->pending->len == 0);
+  for (guint g = 0; g < pl->n; g++)
+    {
+      g_autoptr (GPtrArray) deps = g_ptr_array_new ();
+      for (guint s = 0; s < pl->n_streams; s++)
+        if (pl->r[g].last[s] != NULL)
+          g_ptr_array_add (deps, pl->r[g].last[s]);
+      npu_op_finish (pl->op, pl->env, g, deps);
+    }
+}
+
+/* A device task on stream @s of rank @g: issued first by the rank's issuing thread. */
+static NpuTask *
+plan_task (HcclPlan *pl, guint g, guint s, const char *name, NpuTaskClass cls,
+           NpuTrackKind kind, guint index)
+{
+  Rank *r = &pl->r[g];
+  g_assert (s < pl->n_streams);
+  g_autofree char *iname = g_strdup_printf ("issue %s", name);
+  NpuTask *issue = npu_op_task_new (pl->op, pl->env, g, iname, NPU_TASK_CONTROL,
+                                    NPU_TRACK_AICPU, 0);
+  npu_task_set_server (issue, r->issuer);
+  npu_task_set_duration (issue, pl->issue_ps);
+  npu_task_depends_on (issue, r->issue_last);
+  r->issue_last = issue;
+  NpuTask *t = npu_op_task_new (pl->op, pl->env, g, name, cls, kind, index);
+  npu_task_depends_on (t, issue);
+  if (r->last[s] != NULL)
+    npu_task_depends_on (t, r->last[s]);
+  r->last[s] = t;
+  return t;
+}
+
+NpuTask *
+hccl_record_local (HcclPlan *pl, guint g, guint s)
+{
+  NpuTask *t = plan_task (pl, g, s, "Notify_Record", NPU_TASK_COMM, NPU_TRACK_COMM_GROUP, 0);
+  npu_task_set_duration (t, pl->hw->notify_record_local_ps);
+  return t;
+}
+
+NpuTask *
+hccl_wait_local (HcclPlan *pl, guint g, guint s, NpuTask *record)
+{
+  NpuTask *t = plan_task (pl, g, s, "Notify_Wait", NPU_TASK_COMM, NPU_TRACK_COMM_GROUP, 0);
+  npu_task_set_duration (t, pl->hw->notify_wait_ps);
+  npu_task_depends_on (t, record);
+  return t;
+}
+
+void
+hccl_sync_main_to (HcclPlan *pl, guint g, const guint *subs, guint n)
+{
+  g_autofree NpuTask **rec = g_new0 (NpuTask *, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    rec[i] = hccl_record_local (pl, g, HCCL_MAIN);
+  for (guint i = 0; i < n; i++)
+    hccl_wait_local (pl, g, subs[i], rec[i]);
+}
+
+void
+hccl_sync_to_main (HcclPlan *pl, guint g, const guint *subs, guint n)
+{
+  g_autofree NpuTask **rec = g_new0 (NpuTask *, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    rec[i] = hccl_record_local (pl, g, subs[i]);
+  for (guint i = 0; i < n; i++)
+    hccl_wait_local (pl, g, HCCL_MAIN, rec[i]);
+}
+
+void
+hccl_signal (HcclPlan *pl, guint g, guint s, guint peer, HcclSignal kind)
+{
+  g_autofree char *name = g_strdup_printf ("Notify_Record %s r%u->r%u",
+                                           kind == HS_ACK ? "ack" : "data", pl->r[g].rank,
+                                           pl->r[peer].rank);
+  NpuTask *t = plan_task (pl, g, s, name, NPU_TASK_COMM, NPU_TRACK_COMM_GROUP, 0);
+  npu_task_set_duration (t, pl->hw->notify_record_ps);
+  NpuTask **slot = &pl->rec[kind][(gsize) g * pl->n + peer];
+  g_assert (*slot == NULL);
+  *slot = t;
+}
+
+void
+hccl_wait_signal (HcclPlan *pl, guint g, guint s, guint peer, HcclSignal kind)
+{
+  g_autofree char *name = g_strdup_printf ("Notify_Wait %s r%u", kind == HS_ACK ? "ack" : "data",
+                                           pl->r[peer].rank);
+  NpuTask *t = plan_task (pl, g, s, name, NPU_TASK_COMM, NPU_TRACK_COMM_GROUP, 0);
+  npu_task_set_duration (t, pl->hw->notify_wait_ps);
+  Pending p = { t, peer, g, kind };
+  g_array_append_val (pl->pending, p);
+}
+
+void
+hccl_step_end (HcclPlan *pl)
+{
+  for (guint i = 0; i < pl->pending->len; i++)
+    {
+      Pending *p = &g_array_index (pl->pending, Pending, i);
+      NpuTask *rec = pl->rec[p->kind][(gsize) p->from * pl->n + p->to];
+      g_assert (rec != NULL);
+      npu_task_depends_on (p->wait, rec);
+    }
+  g_array_set_size (pl->pending, 0);
+  for (guint k = 0; k < HS_N; k++)
+    memset (pl->rec[k], 0, sizeof (NpuTask *) * pl->n * pl->n);
+}
+
+/* ---- transfers ---- */
+
+typedef struct {
+  guint8 *dst;
+  const guint8 *src;
+  guint64 bytes;
+} Seg;
+
+typedef struct {
+  gboolean reduce;
+  NpuDtype dt;
+  gsize esize;
+  guint n;
+  Seg seg[];
+} Effect;
+
+static gboolean
+run_effect (gpointer data, GError **error)
+{
+  Effect *e = data;
+  for (guint i = 0; i < e->n; i++)
+    if (e->reduce)
+      npu_hccl_reduce_add (e->dt, e->seg[i].dst, e->seg[i].src, e->seg[i].bytes / e->esize);
+    else
+      memmove (e->seg[i].dst, e->seg[i].src, e->seg[i].bytes);
+  return TRUE;
+}
+
+/* Trace arrows: a task that reads bytes another rank delivered gets an arrow from the
+ * delivering transfer. */
+static void
+flows_to (HcclPlan *pl, guint g, HcclBuf buf, guint64 off, guint64 len, NpuTask *use)
+{
+  GArray *w = pl->r[g].written;
+  for (guint i = 0; i < w->len; i++)
+    {
+      Written *x = &g_array_index (w, Written, i);
+      if (x->buf == buf && x->off < off + len && off < x->off + x->len && x->task != use)
+        npu_task_add_trace_flow (x->task, use, "data");
+    }
+}
+
+static void
+forget_written (HcclPlan *pl, guint g, HcclBuf buf, guint64 off, guint64 len)
+{
+  GArray *w = pl->r[g].written;
+  for (guint i = w->len; i-- > 0;)
+    {
+      Written *x = &g_array_index (w, Written, i);
+      if (x->buf == buf && x->off < off + len && off < x->off + x->len)
+        g_array_remove_index (w, i);
+    }
+}
+
+NpuTask *
+hccl_xfer (HcclPlan *pl, guint g, guint s, HcclXfer kind, guint src_g, HcclBuf src_buf,
+           guint dst_g, HcclBuf dst_buf, const HcclPiece *pieces, guint n_pieces)
+{
+  guint64 total = 0;
+  guint n_live = 0;
+  for (guint i = 0; i < n_pieces; i++)
+    if (pieces[i].bytes > 0)
+      {
+        total += pieces[i].bytes;
+        n_live++;
+      }
+  if (total == 0)
+    return NULL;
+  const NpuHw *hw = pl->hw;
+  Rank *rs = &pl->r[src_g], *rd = &pl->r[dst_g];
+  gboolean local = src_g == dst_g;
+  g_assert (kind != HX_REDUCE || (local && src_g == g));
+  g_assert (kind != HX_RDMA || !local);
+
+  NpuTime fixed;
+  double cap;
+  const char *what;
+  NpuTaskClass cls;
+  switch (kind)
+    {
+    case HX_RDMA:
+      fixed = hw->rdma_fixed_ps;
+      cap = hw->rdma_task_bw_Bps;
+      what = "RDMASend";
+      cls = NPU_TASK_COMM;
+      break;
+    case HX_REDUCE:
+      fixed = npu_cost_sdma_fixed (hw, total);
+      cap = hw->local_copy_bw_Bps;
+      what = "Reduce_Inline";
+      cls = NPU_TASK_MEMORY;
+      break;
+    default:
+      fixed = npu_cost_sdma_fixed (hw, total);
+      cap = local ? hw->local_copy_bw_Bps : hw->sdma_task_bw_Bps;
+      what = "Memcpy";
+      cls = local ? NPU_TASK_MEMORY : NPU_TASK_COMM;
+      break;
+    }
+  guint other = g == src_g ? dst_g : src_g;
+  g_autofree char *name = local ? g_strdup_printf ("%s r%u", what, rs->rank)
+                                : g_strdup_printf ("%s r%u->r%u", what, rs->rank, rd->rank);
+  NpuTask *t = plan_task (pl, g, s, name, cls, NPU_TRACK_COMM_PLANE, pl->r[other].rank);
+  guint links[NPU_MAX_PATH];
+  guint n_links = npu_cluster_path (pl->cluster, rs->rank, rd->rank, links);
+  npu_task_set_duration (t, fixed);
+  npu_task_set_flow (t, links, n_links, total, cap);
+  if (pl->detail)
+    {
+      g_autofree char *args = g_strdup_printf ("{\"bytes\":%" G_GUINT64_FORMAT
+                                               ",\"pieces\":%u,\"src\":\"%s\",\"dst\":\"%s\"}",
+                                               total, n_live, buf_names[src_buf],
+                                               buf_names[dst_buf]);
+      npu_task_set_args (t, args);
+    }
+
+  Effect *eff = NULL;
+  gboolean data = rs->data[src_buf] != NULL && rd->data[dst_buf] != NULL;
+  if (data)
+    {
+      eff = g_malloc0 (sizeof (Effect) + sizeof (Seg) * n_live);
+      eff->reduce = kind == HX_REDUCE;
+      eff->dt = pl->hop->dtype;
+      eff->esize = pl->esize;
+    }
+  for (guint i = 0; i < n_pieces; i++)
+    {
+      const HcclPiece *p = &pieces[i];
+      if (p->bytes == 0)
+        continue;
+      g_assert (p->src_off + p->bytes <= rs->size[src_buf]);
+      g_assert (p->dst_off + p->bytes <= rd->size[dst_buf]);
+      g_assert (p->src_off % pl->esize == 0 && p->dst_off % pl->esize == 0
+                && p->bytes % pl->esize == 0);
+      npu_task_reads (t, rs->buf[src_buf], p->src_off, p->bytes);
+      if (kind == HX_REDUCE)
+        npu_task_reads (t, rd->buf[dst_buf], p->dst_off, p->bytes);
+      npu_task_writes (t, rd->buf[dst_buf], p->dst_off, p->bytes);
+      if (pl->flows)
+        {
+          flows_to (pl, src_g, src_buf, p->src_off, p->bytes, t);
+          if (kind == HX_REDUCE)
+            flows_to (pl, dst_g, dst_buf, p->dst_off, p->bytes, t);
+          forget_written (pl, dst_g, dst_buf, p->dst_off, p->bytes);
+          if (!local)
+            {
+              Written w = { dst_buf, p->dst_off, p->bytes, t };
+              g_array_append_val (rd->written, w);
+            }
+        }
+      if (eff != NULL)
+        eff->seg[eff->n++] = (Seg) { rd->data[dst_buf] + p->dst_off,
+                                     rs->data[src_buf] + p->src_off, p->bytes };
+    }
+  if (eff != NULL)
+    npu_task_set_effect (t, run_effect, eff, g_free);
+  return t;
+}

@@ -1,0 +1,66 @@
+/* npusim — HCCL collectives as scenario operators.
+ *
+ * AllGather, ReduceScatter, AllReduce (sum), AlltoAll and AlltoAllV on fp16, bf16,
+ * fp32 and int8, planned as the task streams HCCL's executors emit (hicann/hcomm
+ * "coll_executor" + "alg_template"), in HCCL's default expansion mode per product:
+ *
+ *   A2, one server (or a group inside one server): the mesh algorithms, one slave
+ *     stream per peer so every HCCS link is used at once; SDMA tasks issued by the
+ *     host (HOST mode, cost.host_task_issue_us per task).
+ *   A2, several servers: hierarchical: in-server mesh step, then ring or NHR over
+ *     RoCE (RDMA tasks) between the ranks with the same in-server index, then an
+ *     in-server mesh step (AlltoAll: in-server mesh, then pairwise over RoCE).
+ *   A3: full mesh over UB (and SIO to the package twin) among all dies of the group;
+ *     tasks issued by the AICPU (AI_CPU mode, cost.aicpu_task_issue_us per task).
+ *
+ * Reductions follow HCCL's deterministic executors (HCCL_DETERMINISTIC): every rank's
+ * contribution lands in its own slot of the CCL buffer and the slots are summed by
+ * a fixed pairwise tree (see docs/ops/hccl.md "Reduction order"); fp16/bf16 partial
+ * sums are rounded to the dtype after every addition (fp16 saturates at ±65504),
+ * int8 sums wrap modulo 256.
+ *
+ * Scenario keys (besides the runner's "op", "name", "group", "stream", "after"):
+ *   "dtype":      "float16" | "bfloat16" | "float32" | "int8"  (required)
+ *   "count":      elements (> 0): AllReduce per rank; AllGather each rank's
+ *                 contribution; ReduceScatter each rank's result; AlltoAll per
+ *                 (src, dst) pair. Not used by AlltoAllV.
+ *   "sendCounts": AlltoAllV only (required): an n x n matrix of element counts
+ *                 (row = sender, column = receiver, group order), or
+ *                 {"dist": "randint", "low": a, "high": b} drawn from the seed.
+ *   "reduceOp":   "sum" (AllReduce, ReduceScatter; the only one supported)
+ *   "algorithm":  "ring" | "nhr": the inter-server algorithm of A2 multi-server
+ *                 AllGather / ReduceScatter / AllReduce (default: HCCL's selector,
+ *                 ring for 2-3 servers, NHR from 4). Ignored where no inter-server
+ *                 step exists (the manifest's attrs say what ran).
+ *   "inputs":     {"sendBuf": <init spec of npu_op_fill_input>}
+ * Tensors per rank: "sendBuf" (input) and "recvBuf" (output), 1-D.
+ */
+#pragma once
+#include "ops/op.h"
+
+G_BEGIN_DECLS
+
+extern const NpuOpClass npu_hccl_allgather_class;     /* "AllGather" */
+extern const NpuOpClass npu_hccl_reducescatter_class; /* "ReduceScatter" */
+extern const NpuOpClass npu_hccl_allreduce_class;     /* "AllReduce" */
+extern const NpuOpClass npu_hccl_alltoall_class;      /* "AlltoAll" */
+extern const NpuOpClass npu_hccl_alltoallv_class;     /* "AlltoAllV" */
+
+/**
+ * npu_hccl_reduce_tree_steps: the pairwise tree HCCL's local reduce uses to sum @n
+ * slots (ReduceScatterPlantLocalReduce::RunLocalReduce). Fills @heads/@counts (room
+ * for 32 rounds) so that round r adds slot heads[r] + o into slot o for
+ * o = 0 .. counts[r] - 1; the sum ends in slot 0. Returns the number of rounds,
+ * ceil(log2 n). Exposed so tests and other operators can reproduce the order.
+ */
+guint npu_hccl_reduce_tree_steps (guint n, guint *heads, guint *counts);
+
+/**
+ * npu_hccl_reduce_add: @dst[i] = @dst[i] + @src[i] for @n elements of @dt, rounded
+ * to @dt after the addition (fp16 via fp32 then RNE with saturation at ±65504, bf16
+ * via fp32 then RNE, fp32 in IEEE single, int8 wrapping modulo 256). This is the
+ * arithmetic of one SDMA inline-reduce step.
+ */
+void npu_hccl_reduce_add (NpuDtype dt, gpointer dst, gconstpointer src, gsize n);
+
+G_END_DECLS
