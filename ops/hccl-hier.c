@@ -262,6 +262,7 @@ hier_allreduce (HcclPlan *pl, HcclAlgo algo, GError **error)
   g_autofree guint64 *len = g_new0 (guint64, (gsize) L * M);
   for (guint64 o = 0; o < hop->count; o += cmax)
     {
+      hccl_plan_loop (pl);
       ArLoop lp = { o, MIN (cmax, hop->count - o), 0 };
       lp.slot = hccl_slice_size (lp.c * e, L, e);
       hccl_mesh_phase (pl, &rs, &lp);
@@ -329,6 +330,7 @@ hier_allgather (HcclPlan *pl, HcclAlgo algo, GError **error)
   g_autofree HcclPiece *pc = g_new0 (HcclPiece, n);
   for (guint64 o = 0; o < hop->count; o += cmax)
     {
+      hccl_plan_loop (pl);
       Loop lp = { o, MIN (cmax, hop->count - o) };
       hccl_mesh_phase (pl, &ph, &lp);
       /* Level 1 moves whole server blocks of L contributions. */
@@ -406,6 +408,7 @@ hier_reducescatter (HcclPlan *pl, HcclAlgo algo, GError **error)
   g_autofree guint64 *len = g_new0 (guint64, (gsize) L * M);
   for (guint64 o = 0; o < hop->count; o += cmax)
     {
+      hccl_plan_loop (pl);
       Loop lp = { o, MIN (cmax, hop->count - o) };
       hccl_mesh_phase (pl, &ph, &lp);
       for (guint l = 0; l < L; l++)
@@ -487,6 +490,7 @@ hier_alltoall (HcclPlan *pl, GError **error)
   g_autofree HcclPiece *pc = g_new0 (HcclPiece, n);
   for (lp.k = 0; lp.k < loops; lp.k++)
     {
+      hccl_plan_loop (pl);
       hccl_mesh_phase (pl, &ph, &lp);
       /* Data for my own server: CCL-in -> CCL-out locally (pairwise step 0). */
       for (guint g = 0; g < n; g++)

@@ -52,6 +52,8 @@ hccl_mesh_phase (HcclPlan *pl, const HcclMeshPhase *ph, gpointer data)
           hccl_wait_signal (pl, g, subs[k], peers[k], HS_ACK);
         }
       hccl_sync_to_main (pl, g, subs, np);
+      if (ph->anchor)
+        hccl_empty_task (pl, g, HCCL_MAIN);
       hccl_sync_main_to (pl, g, subs, np);
       for (guint k = 0; k < np; k++)
         {
@@ -192,6 +194,67 @@ flat_allreduce (HcclPlan *pl, GError **error)
   static const HcclMeshPhase ag = { TRUE, peers_bwd, ar_ag_pre, ar_ag_xfer, NULL };
   for (guint64 o = 0; o < hop->count; o += cmax)
     {
+      hccl_plan_loop (pl);
+      Loop lp = { o, MIN (cmax, hop->count - o), 0 };
+      lp.slot = hccl_slice_size (lp.c * e, n, e);
+      hccl_mesh_phase (pl, &rs, &lp);
+      hccl_mesh_phase (pl, &ag, &lp);
+    }
+  return TRUE;
+}
+
+/* ---- AllReduce, HCCL's default on one A2 server: AllReduceMeshDirect ----
+ *
+ * CollAllReduceMeshOpbaseExecutor ("AllReduceMeshOpbaseLoopExecutor", what
+ * AllReduceOperator::SelectAlgfor910B picks for one 910B server with
+ * HCCL_DETERMINISTIC off and more than 256 KiB): no user <-> CCL staging copies
+ * (DMAReduceFlag_), loops of n * HCCL_BUFFSIZE bytes (CalcLoopMaxCount), and the
+ * template AllReduceMeshDirect per loop:
+ *   RS: own slice sendBuf -> CCL-out[0]; acks; empty task; every peer p gets an SDMA
+ *       inline reduce of slice p straight from sendBuf into p's CCL-out[0]; data
+ *       signals. The n - 1 inline reduces into one rank's slice run at once.
+ *   AG: CCL-out[0] -> own recvBuf slice; acks; empty task; every rank reads each
+ *       peer's CCL-out[0] into its recvBuf slice; data signals. */
+
+static void
+ari_rs_pre (HcclPlan *pl, guint g, gpointer data)
+{
+  const Loop *lp = data;
+  guint64 e = hccl_plan_esize (pl);
+  HcclPiece p = { lp->o * e + g * lp->slot, 0, loop_slice (pl, lp, g) };
+  hccl_xfer (pl, g, HCCL_MAIN, HX_SDMA, g, HB_SEND, g, HB_CO, &p, 1);
+}
+
+static void
+ari_rs_xfer (HcclPlan *pl, guint g, guint peer, guint s, gpointer data)
+{
+  const Loop *lp = data;
+  guint64 e = hccl_plan_esize (pl);
+  HcclPiece p = { lp->o * e + peer * lp->slot, 0, loop_slice (pl, lp, peer) };
+  hccl_xfer (pl, g, s, HX_ATOMIC, g, HB_SEND, peer, HB_CO, &p, 1);
+}
+
+static gboolean
+flat_allreduce_inline (HcclPlan *pl, GError **error)
+{
+  const HcclOp *hop = hccl_plan_op (pl);
+  guint n = hop->geom.n;
+  guint64 e = hccl_plan_esize (pl);
+  /* Per loop every rank's CCL-out holds one slice of HCCL_BUFFSIZE at most. */
+  guint64 slot_max = hop->buffer_limit / HCCL_SLICE_ALIGN * HCCL_SLICE_ALIGN;
+  guint64 cmax = slot_max / e * n;
+  if (cmax == 0)
+    {
+      npu_op_error (error, &hop->base, NPU_OP_ERROR_SCENARIO,
+                    "%s: hccl.buffer_bytes %" G_GUINT64_FORMAT " is too small",
+                    hop->path, hop->buffer_limit);
+      return FALSE;
+    }
+  static const HcclMeshPhase rs = { FALSE, peers_fwd, ari_rs_pre, ari_rs_xfer, NULL, TRUE };
+  static const HcclMeshPhase ag = { TRUE, peers_bwd, ar_ag_pre, ar_ag_xfer, NULL, TRUE };
+  for (guint64 o = 0; o < hop->count; o += cmax)
+    {
+      hccl_plan_loop (pl);
       Loop lp = { o, MIN (cmax, hop->count - o), 0 };
       lp.slot = hccl_slice_size (lp.c * e, n, e);
       hccl_mesh_phase (pl, &rs, &lp);
@@ -240,6 +303,7 @@ flat_allgather (HcclPlan *pl, GError **error)
   static const HcclMeshPhase ph = { TRUE, peers_bwd, ag_pre, ag_xfer, NULL };
   for (guint64 o = 0; o < hop->count; o += cmax)
     {
+      hccl_plan_loop (pl);
       Loop lp = { o, MIN (cmax, hop->count - o), 0 };
       hccl_mesh_phase (pl, &ph, &lp);
     }
@@ -296,6 +360,7 @@ flat_reducescatter (HcclPlan *pl, GError **error)
   static const HcclMeshPhase ph = { FALSE, peers_fwd, rs_pre, rs_xfer, rs_post };
   for (guint64 o = 0; o < hop->count; o += cmax)
     {
+      hccl_plan_loop (pl);
       Loop lp = { o, MIN (cmax, hop->count - o), 0 };
       lp.slot = lp.c * e;
       hccl_mesh_phase (pl, &ph, &lp);
@@ -400,7 +465,10 @@ flat_alltoall (HcclPlan *pl, GError **error)
   guint64 loops = hccl_a2a_layout (hop, &lp.sdispl, &lp.rdispl, &lp.pm);
   static const HcclMeshPhase ph = { TRUE, peers_bwd, a2a_pre, a2a_xfer, NULL };
   for (lp.k = 0; lp.k < loops; lp.k++)
-    hccl_mesh_phase (pl, &ph, &lp);
+    {
+      hccl_plan_loop (pl);
+      hccl_mesh_phase (pl, &ph, &lp);
+    }
   g_free (lp.sdispl);
   g_free (lp.rdispl);
   return TRUE;
@@ -425,7 +493,8 @@ hccl_plan_flat (HcclPlan *pl, GError **error)
   switch (hop->kind)
     {
     case HCCL_AR:
-      return flat_allreduce (pl, error);
+      return hccl_ar_inline (hop) ? flat_allreduce_inline (pl, error)
+                                  : flat_allreduce (pl, error);
     case HCCL_AG:
       return flat_allgather (pl, error);
     case HCCL_RS:

@@ -172,6 +172,13 @@ hccl_recv_elems (const HcclOp *hop, guint g)
     }
 }
 
+gboolean
+hccl_ar_inline (const HcclOp *hop)
+{
+  return hop->kind == HCCL_AR && !hop->deterministic && !hop->geom.a3
+         && hop->geom.n_servers == 1 && hop->geom.n > 1;
+}
+
 HcclAlgo
 hccl_inter_algo (const HcclOp *hop)
 {
@@ -192,6 +199,8 @@ algorithm_name (const HcclOp *hop)
 {
   if (hop->geom.n == 1)
     return "single rank";
+  if (hccl_ar_inline (hop))
+    return "mesh, inline reduce";
   if (hop->geom.n_servers == 1)
     return hop->geom.a3 ? "full mesh" : "mesh";
   if (hop->kind == HCCL_A2A || hop->kind == HCCL_A2AV)
@@ -301,12 +310,15 @@ static NpuOp *
 hccl_create (HcclKind kind, const NpuOpClass *klass, const json_t *spec, const char *path,
              const NpuOpEnv *env, GError **error)
 {
-  static const char *const keys_reduce[] = { "dtype", "count", "reduceOp", "algorithm",
-                                             "inputs", NULL };
-  static const char *const keys_ag[] = { "dtype", "count", "algorithm", "inputs", NULL };
-  static const char *const keys_a2a[] = { "dtype", "count", "inputs", NULL };
-  static const char *const keys_a2av[] = { "dtype", "sendCounts", "inputs", NULL };
-  const char *const *keys = kind == HCCL_AR || kind == HCCL_RS ? keys_reduce
+  static const char *const keys_ar[] = { "dtype", "count", "reduceOp", "algorithm",
+                                         "deterministic", "graphCache", "inputs", NULL };
+  static const char *const keys_rs[] = { "dtype", "count", "reduceOp", "algorithm",
+                                         "graphCache", "inputs", NULL };
+  static const char *const keys_ag[] = { "dtype", "count", "algorithm", "graphCache", "inputs",
+                                         NULL };
+  static const char *const keys_a2a[] = { "dtype", "count", "graphCache", "inputs", NULL };
+  static const char *const keys_a2av[] = { "dtype", "sendCounts", "graphCache", "inputs", NULL };
+  const char *const *keys = kind == HCCL_AR ? keys_ar : kind == HCCL_RS ? keys_rs
     : kind == HCCL_AG ? keys_ag : kind == HCCL_A2A ? keys_a2a : keys_a2av;
 
   g_autoptr (NpuOp) op = (NpuOp *) g_new0 (HcclOp, 1);
@@ -365,6 +377,25 @@ hccl_create (HcclKind kind, const NpuOpClass *klass, const json_t *spec, const c
           return NULL;
         }
     }
+  if (kind == HCCL_AR
+      && !npu_spec_get_bool (spec, "deterministic", path, FALSE, &hop->deterministic, error))
+    return NULL;
+  {
+    const char *cache;
+    if (!npu_spec_get_string (spec, "graphCache", path, FALSE, "warm", &cache, error))
+      return NULL;
+    if (g_str_equal (cache, "warm"))
+      hop->cache = HCCL_CACHE_WARM;
+    else if (g_str_equal (cache, "cold"))
+      hop->cache = HCCL_CACHE_COLD;
+    else
+      {
+        g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
+                     "%s.graphCache: '%s' is not \"warm\" (the op's FFTS+ graph is in "
+                     "HCCL's cache) or \"cold\" (it is built on this call)", path, cache);
+        return NULL;
+      }
+  }
   if (kind == HCCL_A2A)
     {
       hop->counts = g_new0 (guint64, (gsize) n * n);
@@ -422,7 +453,12 @@ hccl_create (HcclKind kind, const NpuOpClass *klass, const json_t *spec, const c
   if (kind == HCCL_AR || kind == HCCL_RS)
     json_object_set_new (op->attrs, "reduceOp", json_string ("sum"));
   json_object_set_new (op->attrs, "algorithm", json_string (algorithm_name (hop)));
+  if (kind == HCCL_AR)
+    json_object_set_new (op->attrs, "deterministic", json_boolean (!hccl_ar_inline (hop)));
   json_object_set_new (op->attrs, "expansion", json_string (hop->geom.a3 ? "AI_CPU" : "HOST"));
+  if (!hop->geom.a3)
+    json_object_set_new (op->attrs, "graphCache",
+                         json_string (hop->cache == HCCL_CACHE_COLD ? "cold" : "warm"));
   json_object_set_new (op->attrs, "cclBufferBytes",
                        json_integer ((json_int_t) hop->buffer_limit));
   return g_steal_pointer (&op);
@@ -501,6 +537,19 @@ hccl_prepare (NpuOp *op, const NpuOpEnv *env, GError **error)
   HcclOp *hop = (HcclOp *) op;
   guint n = hop->geom.n;
   resolve_counts (hop);
+  if ((hop->kind == HCCL_A2A || hop->kind == HCCL_A2AV) && !hop->geom.a3)
+    {
+      /* CollAlltoAllExecutor::GetOpMeta: the graph is cached only in ZCopy mode, when
+       * every rank's send and receive data fit the CCL buffer; BCOPY rebuilds it on
+       * every call (UpdateAlltoAllZCopyMode). */
+      gsize e = npu_dtype_size (hop->dtype);
+      for (guint g = 0; g < n; g++)
+        if (hccl_send_elems (hop, g) * e > hop->buffer_limit
+            || hccl_recv_elems (hop, g) * e > hop->buffer_limit)
+          hop->cache = HCCL_CACHE_COLD;
+      json_object_set_new (op->attrs, "graphCache",
+                           json_string (hop->cache == HCCL_CACHE_COLD ? "cold" : "warm"));
+    }
   if (hop->kind == HCCL_A2AV)
     {
       json_t *m = json_array ();

@@ -9,6 +9,9 @@ G_BEGIN_DECLS
 
 typedef enum { HCCL_AG, HCCL_RS, HCCL_AR, HCCL_A2A, HCCL_A2AV } HcclKind;
 typedef enum { HCCL_ALGO_AUTO, HCCL_ALGO_RING, HCCL_ALGO_NHR } HcclAlgo;
+/* "graphCache": whether the op's FFTS+ graph (A2 HOST mode) is already in hcomm's
+ * cache (warm: refreshed and launched) or is built on this call (cold). */
+typedef enum { HCCL_CACHE_WARM, HCCL_CACHE_COLD } HcclCache;
 
 /* SDMA/RDMA transfers move at most 128-byte-aligned slices (HCCL_MIN_SLICE_ALIGN, the
  * alignment of the deterministic executors' PrepareSlicesInfo). */
@@ -33,6 +36,8 @@ typedef struct {
   NpuDtype dtype;
   guint64 count;           /* per kind (see ops/hccl.h); 0 for AlltoAllV */
   HcclAlgo algo_req;
+  gboolean deterministic;  /* AllReduce "deterministic" (HCCL_DETERMINISTIC) */
+  HcclCache cache;         /* "graphCache" */
   json_t *send_init;       /* (nullable) inputs.sendBuf */
   char *path;              /* "ops[i]" for errors at prepare */
   guint64 seed;
@@ -53,6 +58,10 @@ void hccl_geom_clear (HcclGeom *geom);
 /** Send / receive element counts of group rank g. */
 guint64 hccl_send_elems (const HcclOp *hop, guint g);
 guint64 hccl_recv_elems (const HcclOp *hop, guint g);
+/** TRUE if @hop is an AllReduce that runs HCCL's default (non-deterministic) executor
+ *  with concurrent inline reduces: A2, one server, more than one rank, not
+ *  "deterministic". */
+gboolean hccl_ar_inline (const HcclOp *hop);
 /** The inter-server algorithm that runs for @hop's group (RING or NHR). */
 HcclAlgo hccl_inter_algo (const HcclOp *hop);
 
@@ -60,7 +69,7 @@ HcclAlgo hccl_inter_algo (const HcclOp *hop);
 
 typedef enum { HB_SEND, HB_RECV, HB_CI, HB_CO, HB_N } HcclBuf;
 typedef enum { HS_ACK, HS_DATA, HS_N } HcclSignal;
-typedef enum { HX_SDMA, HX_RDMA, HX_REDUCE } HcclXfer;
+typedef enum { HX_SDMA, HX_RDMA, HX_REDUCE, HX_ATOMIC } HcclXfer;
 
 /* One contiguous piece of a transfer: bytes at @src_off of the source buffer go to
  * @dst_off of the destination buffer. */
@@ -79,9 +88,15 @@ guint hccl_plan_lr_stream (const HcclPlan *pl, guint offset);
 const HcclOp *hccl_plan_op (const HcclPlan *pl);
 gsize hccl_plan_esize (const HcclPlan *pl);
 
-/** npu_op_begin on every rank (launch = hccl_op_fixed_ps). */
+/** npu_op_begin on every rank (launch = hccl_op_fixed_ps); opens the first FFTS+
+ *  graph on A2. */
 void hccl_plan_begin (HcclPlan *pl);
-/** npu_op_finish on every rank after the last task of each of its streams. */
+/** A new loop of the executor (HCCL's RunLoopInner): on A2 the tasks planned so far
+ *  form one FFTS+ graph that is launched, and the loop's tasks go into a new graph
+ *  that starts when the previous one has ended. Nothing on A3 (AI_CPU mode). */
+void hccl_plan_loop (HcclPlan *pl);
+/** Launches the open FFTS+ graph (A2), then npu_op_finish on every rank after the
+ *  last task of each of its streams. */
 void hccl_plan_finish (HcclPlan *pl);
 
 /** A notify record on stream @s of rank @g for a stream of the same rank. */
@@ -99,12 +114,20 @@ void hccl_wait_signal (HcclPlan *pl, guint g, guint s, guint peer, HcclSignal ki
 /** End of a step: every rank's tasks of the step exist; resolve the Rx waits. */
 void hccl_step_end (HcclPlan *pl);
 
+/** An empty SDMA task (zero bytes, the SDMA fixed cost) on stream @s of @g: the
+ *  anchor HCCL's templates put between stream syncs (ExecEmptyTask / the 0-byte
+ *  HcclD2DMemcpyAsync in AllReduceMeshDirect). */
+NpuTask *hccl_empty_task (HcclPlan *pl, guint g, guint s);
+
 /**
  * hccl_xfer: a transfer task on stream @s of rank @g (the issuing rank):
  * HX_SDMA: SDMA copy from (@src_g, @src_buf) to (@dst_g, @dst_buf) — over HCCS/UB/SIO
  *   between ranks, or a die-local copy when @src_g == @dst_g;
  * HX_RDMA: RDMA write over RoCE;
- * HX_REDUCE: die-local SDMA inline reduce, dst += src in the op's dtype.
+ * HX_REDUCE: die-local SDMA inline reduce, dst += src in the op's dtype;
+ * HX_ATOMIC: SDMA inline reduce into another rank's CCL-out (dst += src), which may
+ *   run at the same time as other ranks' inline reduces into the same bytes (the
+ *   SDMA engine adds atomically): the additions happen in the order the tasks end.
  * Pieces with zero bytes are dropped; returns NULL (no task) if nothing is left.
  */
 NpuTask *hccl_xfer (HcclPlan *pl, guint g, guint s, HcclXfer kind, guint src_g,
@@ -120,6 +143,8 @@ typedef struct {
   void (*pre) (HcclPlan *pl, guint g, gpointer data);  /* nullable: main, first */
   void (*xfer) (HcclPlan *pl, guint g, guint peer, guint s, gpointer data);
   void (*post) (HcclPlan *pl, guint g, gpointer data); /* nullable: main, last */
+  gboolean anchor;    /* an empty SDMA task on main between the ack and data syncs
+                         (AllReduceMeshDirect) */
 } HcclMeshPhase;
 
 void hccl_mesh_phase (HcclPlan *pl, const HcclMeshPhase *ph, gpointer data);

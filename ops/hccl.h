@@ -5,19 +5,26 @@
  * "coll_executor" + "alg_template"), in HCCL's default expansion mode per product:
  *
  *   A2, one server (or a group inside one server): the mesh algorithms, one slave
- *     stream per peer so every HCCS link is used at once; SDMA tasks issued by the
- *     host (HOST mode, cost.host_task_issue_us per task).
+ *     stream per peer so every HCCS link is used at once; AllReduce by default as
+ *     HCCL's AllReduceMeshDirect (concurrent SDMA inline reduces into the peers'
+ *     CCL buffers). HOST mode: each loop is one FFTS+ graph, launched by the host
+ *     (cost.host_task_issue_us) and cached (a cold graph is first built,
+ *     cost.host_task_issue_us per context); syncs between streams of a chip are
+ *     graph edges.
  *   A2, several servers: hierarchical: in-server mesh step, then ring or NHR over
  *     RoCE (RDMA tasks) between the ranks with the same in-server index, then an
- *     in-server mesh step (AlltoAll: in-server mesh, then pairwise over RoCE).
+ *     in-server mesh step (AlltoAll: in-server mesh, then pairwise over RoCE); FFTS+
+ *     graphs as above.
  *   A3: full mesh over UB (and SIO to the package twin) among all dies of the group;
  *     tasks issued by the AICPU (AI_CPU mode, cost.aicpu_task_issue_us per task).
  *
- * Reductions follow HCCL's deterministic executors (HCCL_DETERMINISTIC): every rank's
- * contribution lands in its own slot of the CCL buffer and the slots are summed by
- * a fixed pairwise tree (see docs/ops/hccl.md "Reduction order"); fp16/bf16 partial
- * sums are rounded to the dtype after every addition (fp16 saturates at ±65504),
- * int8 sums wrap modulo 256.
+ * Reductions (docs/ops/hccl.md "Reduction order"): the default A2 one-server AllReduce
+ * adds the peers' contributions in the order their inline reduces end (as HCCL's
+ * default executor, order set by timing); everything else, and AllReduce with
+ * "deterministic": true, follows HCCL's deterministic executors: every rank's
+ * contribution lands in its own slot of the CCL buffer and the slots are summed by a
+ * fixed pairwise tree. fp16/bf16 partial sums are rounded to the dtype after every
+ * addition (fp16 saturates at ±65504), int8 sums wrap modulo 256.
  *
  * Scenario keys (besides the runner's "op", "name", "group", "stream", "after"):
  *   "dtype":      "float16" | "bfloat16" | "float32" | "int8"  (required)
@@ -32,6 +39,9 @@
  *                 AllGather / ReduceScatter / AllReduce (default: HCCL's selector,
  *                 ring for 2-3 servers, NHR from 4). Ignored where no inter-server
  *                 step exists (the manifest's attrs say what ran).
+ *   "deterministic": AllReduce: false (default, HCCL_DETERMINISTIC unset) | true.
+ *   "graphCache": "warm" (default: the op's FFTS+ graph is in HCCL's cache, a repeated
+ *                 call) | "cold" (built on this call). A2 only.
  *   "inputs":     {"sendBuf": <init spec of npu_op_fill_input>}
  * Tensors per rank: "sendBuf" (input) and "recvBuf" (output), 1-D.
  */

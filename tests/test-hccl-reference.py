@@ -15,6 +15,11 @@ docs/ops/hccl.md ("Reduction order"):
   * every addition rounds to the dtype: fp16 and bf16 via fp32 and round-to-nearest-
     even (fp16 saturating at +-65504), fp32 in IEEE single, int8 wrapping modulo 256.
 
+The AllReduce checked in that order runs with "deterministic": true. HCCL's default
+one-server A2 AllReduce (op "ari": concurrent SDMA inline reduces, additions in arrival
+order) is checked with integer-valued inputs, whose sums are exact in every order (its
+order is checked in tests/test-ops-hccl.c).
+
 bf16 tensors are stored as uint16 bit patterns and widened here with bits << 16.
 """
 import os
@@ -117,7 +122,8 @@ def scenario(name, preset, n, dtype):
     else:
         init = {"dist": "uniform", "low": -1, "high": 1}
     ops = [
-        {"op": "AllReduce", "name": "ar", "dtype": dtype, "count": 1000},
+        {"op": "AllReduce", "name": "ar", "dtype": dtype, "count": 1000, "deterministic": True},
+        {"op": "AllReduce", "name": "ari", "dtype": dtype, "count": 1000},
         {"op": "ReduceScatter", "name": "rs", "dtype": dtype, "count": 250},
         {"op": "AllGather", "name": "ag", "dtype": dtype, "count": 300},
         {"op": "AlltoAll", "name": "a2a", "dtype": dtype, "count": 40},
@@ -127,6 +133,9 @@ def scenario(name, preset, n, dtype):
     ]
     for op in ops:
         op["inputs"] = {"sendBuf": init}
+    if dtype != "int8":
+        # |x| <= 8: every partial sum of 16 ranks is an integer below 2^8, exact in all
+        ops[1]["inputs"] = {"sendBuf": {"dist": "randint", "low": -8, "high": 8}}
     return {"name": f"hccl-ref-{name}-{dtype}", "seed": 11,
             "cluster": {"preset": preset, "ranks": n}, "ops": ops}
 

@@ -9,9 +9,15 @@
  *    bits and the check is about data movement: A2 1 server (8 ranks), A2 2 servers
  *    (16), A2 4 servers (32, ring and NHR), A3 (16 dies), sub-groups, several CCL
  *    loops (small hccl.buffer_bytes), uneven AlltoAllV counts;
- *  - real-valued fp16/bf16 AllReduce is checked against the documented order (pairwise
- *    tree in the server, then the servers) computed here with its own loops;
+ *  - real-valued fp16/bf16 AllReduce with "deterministic": true is checked against the
+ *    documented order (pairwise tree in the server, then the servers) computed here
+ *    with its own loops; the default A2 one-server AllReduce (concurrent inline
+ *    reduces) must equal the slice owner's value plus every peer's, each added once
+ *    with one rounding, in one order per slice;
  *  - timing-only runs the same events: identical op end times and task count;
+ *  - A2 FFTS+ graphs: a small AllReduce takes exactly the critical path derived here
+ *    from the preset (syncs between streams of a chip cost nothing), and a cold graph
+ *    (built on the call) is slower than a cached one by the build of its contexts;
  *  - malformed specs give NPU_OP_ERROR_SCENARIO naming the key path. */
 #include <glib.h>
 #include <jansson.h>
@@ -391,7 +397,8 @@ order_case (const char *preset, guint n, guint per_server, const char *dtype, Np
 {
   World *w = world_new (preset, n, TRUE, 0);
   g_autofree guint *ranks = all_ranks (n);
-  g_autofree char *spec = g_strdup_printf ("{\"dtype\": \"%s\", \"count\": 2000, \"inputs\": "
+  g_autofree char *spec = g_strdup_printf ("{\"dtype\": \"%s\", \"count\": 2000, "
+                                           "\"deterministic\": true, \"inputs\": "
                                            "{\"sendBuf\": {\"dist\": \"uniform\", \"low\": -3, "
                                            "\"high\": 3}}}", dtype);
   NpuOp *op = world_run (w, "AllReduce", spec, ranks, n);
@@ -429,6 +436,190 @@ test_reduction_order (void)
   order_case ("a2", 8, 8, "bfloat16", NPU_DT_BF16);
   order_case ("a2", 16, 8, "float16", NPU_DT_FP16);
   order_case ("a3", 16, 16, "bfloat16", NPU_DT_BF16);
+}
+
+/* fp32 add in IEEE single (the value of one fp32 inline-reduce step). */
+static float
+add_dt (NpuDtype dt, float a, float b)
+{
+  if (dt == NPU_DT_FP32)
+    return (float) ((double) a + (double) b); /* exact in double, one rounding */
+  return add_rounded (dt, a, b);
+}
+
+/* Next permutation of p[0..n) in lexicographic order; FALSE after the last. */
+static gboolean
+next_perm (guint *p, guint n)
+{
+  gint i = (gint) n - 2;
+  while (i >= 0 && p[i] >= p[i + 1])
+    i--;
+  if (i < 0)
+    return FALSE;
+  gint j = (gint) n - 1;
+  while (p[j] <= p[i])
+    j--;
+  guint t = p[i];
+  p[i] = p[j];
+  p[j] = t;
+  for (guint a = i + 1, b = n - 1; a < b; a++, b--)
+    t = p[a], p[a] = p[b], p[b] = t;
+  return TRUE;
+}
+
+/* HCCL's default one-server AllReduce (AllReduceMeshDirect): slice q lands first as
+ * rank q's own data, then the n - 1 peers' inline reduces add into it in the order
+ * they end. So every element of slice q must be (((x_q + x_a) + x_b) + ...) for one
+ * order (a, b, ...) of the peers shared by the whole slice, each addition rounded. */
+static void
+inline_case (const char *dtype, NpuDtype dt)
+{
+  const guint n = 8, count = 2000;
+  World *w = world_new ("a2", n, TRUE, 0);
+  g_autofree guint *ranks = all_ranks (n);
+  g_autofree char *spec = g_strdup_printf ("{\"dtype\": \"%s\", \"count\": %u, \"inputs\": "
+                                           "{\"sendBuf\": {\"dist\": \"uniform\", \"low\": -3, "
+                                           "\"high\": 3}}}", dtype, count);
+  NpuOp *op = world_run (w, "AllReduce", spec, ranks, n);
+  g_assert_cmpstr (json_string_value (json_object_get (op->attrs, "algorithm")), ==,
+                   "mesh, inline reduce");
+  /* slices of roundup(ceil(count / n) * size, 128) bytes (PrepareSlice) */
+  gsize esize = npu_dtype_size (dt);
+  gsize slice = ((count + n - 1) / n * esize + 127) / 128 * 128 / esize;
+  guint slices_checked = 0;
+  for (guint q = 0; q * slice < count; q++)
+    {
+      gsize lo = q * slice, hi = MIN (count, lo + slice);
+      guint perm[8], k = 0;
+      for (guint r = 0; r < n; r++)
+        if (r != q)
+          perm[k++] = r;
+      gboolean found = FALSE;
+      do
+        {
+          gboolean ok = TRUE;
+          for (gsize i = lo; ok && i < hi; i++)
+            {
+              float v = elem (tensor (op, q, "sendBuf"), i);
+              for (guint j = 0; j < n - 1; j++)
+                v = add_dt (dt, v, elem (tensor (op, perm[j], "sendBuf"), i));
+              for (guint g = 0; ok && g < n; g++)
+                ok = elem (tensor (op, g, "recvBuf"), i) == v;
+            }
+          found = ok;
+        }
+      while (!found && next_perm (perm, n - 1));
+      if (!found)
+        g_error ("%s: slice %u of the inline-reduce AllReduce is not the owner's value plus "
+                 "the peers' in any one order", dtype, q);
+      slices_checked++;
+    }
+  g_assert_cmpuint (slices_checked, ==, n);
+  world_free (w);
+}
+
+static void
+test_inline_reduce (void)
+{
+  inline_case ("float16", NPU_DT_FP16);
+  inline_case ("bfloat16", NPU_DT_BF16);
+  inline_case ("float32", NPU_DT_FP32);
+}
+
+/* ---- FFTS+ graphs on A2 ---- */
+
+/* Latency of each op of a run: from the start of its launch to its end on rank 0. */
+static NpuTime
+op_latency (NpuOp *op)
+{
+  return npu_task_end (op->per_rank[0].finish) - npu_task_start (op->per_rank[0].begin);
+}
+
+/* A small 8-rank AllReduce: the op time is exactly the critical path of HCCL's
+ * AllReduceMeshDirect graph, written out here from the preset. Syncs between streams
+ * of one chip are FFTS+ successor edges and cost nothing; with notify tasks of
+ * cost.notify_record_local_us the op would be several us longer. */
+static void
+test_ffts_critical_path (void)
+{
+  const guint n = 8;
+  World *w = world_new ("a2", n, FALSE, 0);
+  g_autofree guint *ranks = all_ranks (n);
+  /* 8 * 1024 fp16 per rank: slices of 2 KiB */
+  NpuOp *op = world_run (w, "AllReduce", "{\"dtype\": \"float16\", \"count\": 8192}", ranks, n);
+  const NpuHw *hw = &w->hw;
+  double slice = 2048;
+  double us = 1e-6 * NPU_PS_PER_S; /* ps per us */
+  double sdma_small = hw->sdma_fixed_small_ps;  /* every task here is <= 512 KiB */
+  double copy = sdma_small + slice / hw->local_copy_bw_Bps * NPU_PS_PER_S;
+  double remote = sdma_small + hw->hccs_latency_ps + slice / hw->sdma_task_bw_Bps * NPU_PS_PER_S;
+  double signal = hw->notify_record_ps + hw->notify_wait_ps; /* TxAck + RxAck, or data */
+  /* per phase: own-slice copy on main, acks, empty task, the SDMA, data signals */
+  double phase = copy + signal + sdma_small + remote + signal;
+  double counter = sdma_small + 4.0 / hw->local_copy_bw_Bps * NPU_PS_PER_S;
+  double want = hw->hccl_op_fixed_ps + hw->host_task_issue_ps /* graph launch */
+                + counter + 2 * phase + counter;
+  double got = op_latency (op);
+  if (fabs (got - want) > 0.005 * us)
+    g_error ("8-rank 16 KiB AllReduce: %.4f us, critical path %.4f us", got / us, want / us);
+  world_free (w);
+}
+
+/* Run @spec_a then @spec_b (same group, same stream) in one run; their latencies. */
+static void
+two_ops (const char *preset, guint n, const char *spec_a, const char *spec_b, NpuTime *lat_a,
+         NpuTime *lat_b)
+{
+  World *w = world_new (preset, n, FALSE, 0);
+  g_autofree guint *ranks = all_ranks (n);
+  g_autoptr (GError) error = NULL;
+  NpuOp *a = world_create (w, "AllReduce", spec_a, ranks, n, &error);
+  g_assert_no_error (error);
+  NpuOp *b = world_create (w, "AllReduce", spec_b, ranks, n, &error);
+  g_assert_no_error (error);
+  g_free (b->name);
+  b->name = g_strdup ("coll2");
+  b->index = 4;
+  g_assert_true (a->klass->prepare (a, &w->env, &error) && a->klass->plan (a, &w->env, &error));
+  g_assert_true (b->klass->prepare (b, &w->env, &error) && b->klass->plan (b, &w->env, &error));
+  g_assert_no_error (error);
+  g_assert_true (npu_graph_run (w->graph, &error));
+  g_assert_no_error (error);
+  *lat_a = op_latency (a);
+  *lat_b = op_latency (b);
+  g_assert_cmpuint (npu_task_start (b->per_rank[0].begin), >=, npu_task_end (a->per_rank[0].finish));
+  npu_op_free (a);
+  npu_op_free (b);
+  world_free (w);
+}
+
+/* The first call of a shape builds its FFTS+ graph (host work per context before the
+ * launch); a repeated call launches the cached graph. The difference is the build of
+ * every context of the graph: for AllReduceMeshDirect on n ranks, per phase the own
+ * copy, n-1 TxAck, n-1 RxAck, the empty task, n-1 SDMA, n-1 TxData, n-1 RxData, i.e.
+ * 5(n-1) + 2, two phases, plus the head and tail op counters: 10(n-1) + 6 contexts. */
+static void
+test_graph_cache (void)
+{
+  const guint n = 8;
+  const char *cold = "{\"dtype\": \"float16\", \"count\": 524288, \"graphCache\": \"cold\"}";
+  const char *warm = "{\"dtype\": \"float16\", \"count\": 524288}";
+  NpuTime first, second;
+  two_ops ("a2", n, cold, warm, &first, &second);
+  g_autoptr (NpuPreset) p = npu_preset_load ("a2", NULL);
+  const NpuHw *hw = npu_preset_hw (p);
+  guint64 contexts = 10 * (n - 1) + 6;
+  g_assert_cmpuint (first - second, ==, contexts * hw->host_task_issue_ps);
+  /* two cached calls take the same time */
+  NpuTime w1, w2;
+  two_ops ("a2", n, warm, warm, &w1, &w2);
+  g_assert_cmpuint (w1, ==, w2);
+  g_assert_cmpuint (w1, ==, second);
+  /* A3 issues every task from the AICPU (AI_CPU mode): graphCache changes nothing */
+  NpuTime a, b;
+  two_ops ("a3", 16, "{\"dtype\": \"float16\", \"count\": 65536, \"graphCache\": \"cold\"}",
+           "{\"dtype\": \"float16\", \"count\": 65536}", &a, &b);
+  g_assert_cmpuint (a, ==, b);
 }
 
 static void
@@ -552,6 +743,12 @@ test_errors (void)
                 "\"sum\"}", "ops[3].reduceOp");
   expect_error ("a2", 8, "AlltoAll", "{\"dtype\": \"float16\", \"count\": 8, \"algorithm\": "
                 "\"ring\"}", "ops[3].algorithm");
+  expect_error ("a2", 8, "AllReduce", "{\"dtype\": \"float16\", \"count\": 8, \"graphCache\": "
+                "\"hot\"}", "ops[3].graphCache");
+  expect_error ("a2", 8, "AllReduce", "{\"dtype\": \"float16\", \"count\": 8, \"deterministic\": "
+                "1}", "ops[3].deterministic");
+  expect_error ("a2", 8, "AllGather", "{\"dtype\": \"float16\", \"count\": 8, \"deterministic\": "
+                "true}", "ops[3].deterministic");
   expect_error ("a2", 8, "AlltoAllV", "{\"dtype\": \"float16\", \"count\": 8}", "ops[3].count");
   expect_error ("a2", 8, "AlltoAllV", "{\"dtype\": \"float16\"}", "ops[3].sendCounts");
   expect_error ("a2", 2, "AlltoAllV", "{\"dtype\": \"float16\", \"sendCounts\": [[1, 2]]}",
@@ -589,6 +786,20 @@ test_attrs (void)
   g_assert_cmpstr (json_string_value (json_object_get (op->attrs, "algorithm")), ==,
                    "hierarchical: mesh + ring + mesh");
   g_assert_cmpstr (json_string_value (json_object_get (op->attrs, "expansion")), ==, "HOST");
+  g_assert_cmpstr (json_string_value (json_object_get (op->attrs, "graphCache")), ==, "warm");
+  /* only the one-server A2 AllReduce has HCCL's non-deterministic executor */
+  g_assert_true (json_is_true (json_object_get (op->attrs, "deterministic")));
+  world_free (w);
+  w = world_new ("a2", 8, FALSE, 0);
+  op = world_run (w, "AllReduce", "{\"dtype\": \"float16\", \"count\": 64}", ranks, 8);
+  g_assert_cmpstr (json_string_value (json_object_get (op->attrs, "algorithm")), ==,
+                   "mesh, inline reduce");
+  g_assert_true (json_is_false (json_object_get (op->attrs, "deterministic")));
+  world_free (w);
+  w = world_new ("a3", 16, FALSE, 0);
+  op = world_run (w, "AllReduce", "{\"dtype\": \"float16\", \"count\": 64}", ranks, 16);
+  g_assert_cmpstr (json_string_value (json_object_get (op->attrs, "expansion")), ==, "AI_CPU");
+  g_assert_null (json_object_get (op->attrs, "graphCache"));
   world_free (w);
 }
 
@@ -605,6 +816,9 @@ main (int argc, char **argv)
   g_test_add_func ("/hccl/subgroups", test_subgroups);
   g_test_add_func ("/hccl/ccl-loops", test_ccl_loops);
   g_test_add_func ("/hccl/reduction-order", test_reduction_order);
+  g_test_add_func ("/hccl/inline-reduce", test_inline_reduce);
+  g_test_add_func ("/hccl/ffts-critical-path", test_ffts_critical_path);
+  g_test_add_func ("/hccl/graph-cache", test_graph_cache);
   g_test_add_func ("/hccl/timing-only-same", test_timing_only_same);
   g_test_add_func ("/hccl/timing-sanity", test_timing_sanity);
   g_test_add_func ("/hccl/errors", test_errors);
