@@ -25,13 +25,19 @@ typedef guint64 NpuTime;
  * NpuPrio: priority class of events at the same instant, lowest first.
  * @NPU_PRIO_END: completions (resources freed, data committed) come first, so a
  *   task that starts at the instant another ends sees its results;
- * @NPU_PRIO_RATE: fabric bandwidth re-allocation after the flows that ended/started;
- * @NPU_PRIO_START: task starts and everything else.
+ * @NPU_PRIO_START: task starts, server grants and everything else;
+ * @NPU_PRIO_RATE: fabric bandwidth re-allocation, once per instant after every flow
+ *   that ended or started at that instant. It comes after NPU_PRIO_START (not between
+ *   END and START) because flows are started by task starts: with RATE before START,
+ *   each flow started at an instant would need a re-allocation of its own.
+ *
+ * An event may be scheduled at the current time with a class lower than that of the
+ * event being processed (e.g. a zero-length task's end during a start); it fires next.
  */
 typedef enum {
   NPU_PRIO_END = 0,
-  NPU_PRIO_RATE = 1,
-  NPU_PRIO_START = 2,
+  NPU_PRIO_START = 1,
+  NPU_PRIO_RATE = 2,
   NPU_PRIO_N_CLASSES
 } NpuPrio;
 
@@ -57,6 +63,20 @@ guint64 npu_engine_schedule (NpuEngine *engine, NpuTime at, NpuPrio prio,
 
 /** npu_engine_now: time of the event being processed (or of the last one), ps. */
 NpuTime npu_engine_now (const NpuEngine *engine);
+
+/**
+ * npu_engine_current_seq: the sequence number (as returned by npu_engine_schedule) of
+ * the event being processed, or of the last one fired; G_MAXUINT64 before the first.
+ * Lets a component tell its live event from stale ones without cancelling events.
+ */
+guint64 npu_engine_current_seq (const NpuEngine *engine);
+
+/**
+ * npu_engine_new_id: a fresh integer, unique within the engine (0, 1, 2, ...), for
+ * identifiers that must not collide between components sharing the engine (e.g. the
+ * trace flow ids of several task graphs). Independent of event sequence numbers.
+ */
+guint64 npu_engine_new_id (NpuEngine *engine);
 
 /** npu_engine_step: fire the earliest event. Returns FALSE if the queue was empty. */
 gboolean npu_engine_step (NpuEngine *engine);

@@ -9,7 +9,13 @@
  * bytes drain; it completes at that time plus the sum of the path's link latencies.
  *
  * Rate arithmetic is IEEE double in a fixed order (no FMA, no ordering by pointer),
- * so it is bit-identical everywhere; completion times are rounded up to whole ps. */
+ * so it is bit-identical everywhere; completion times are rounded up to whole ps.
+ *
+ * Only the connected component (flows sharing links, transitively) of the links whose
+ * flows changed is re-allocated. A flow occupies its links (bandwidth, busy time) from
+ * its start until its last byte leaves; the path latency that follows uses no
+ * bandwidth. Flows started at one instant take part in that instant's re-allocation,
+ * which runs after every START-class event of the instant (see NpuPrio). */
 #pragma once
 #include "sim/engine.h"
 #include "sim/sink.h"
@@ -48,10 +54,11 @@ NpuTime npu_fabric_link_latency (const NpuFabric *fabric, guint link);
  * npu_fabric_start_flow:
  * @links: (array length=n_links) path in order, copied; n_links may be 0 (a local
  *   move that only the @rate_cap_Bps bounds; then the cap must be > 0).
- * @bytes: payload; 0 completes after the path latency only.
+ * @bytes: payload; 0 completes after the path latency only (never inside this call).
  * @rate_cap_Bps: the flow's own limit, or 0 for none.
- * @done: called at completion (event class NPU_PRIO_END).
- * Returns: a flow id unique within the fabric.
+ * @done: (nullable) called at completion (event class NPU_PRIO_END).
+ * A path must not repeat a link.
+ * Returns: a flow id unique within the fabric (dense, from 0 in order of starts).
  */
 guint64 npu_fabric_start_flow (NpuFabric *fabric, const guint *links, guint n_links,
                                guint64 bytes, double rate_cap_Bps,
@@ -70,7 +77,10 @@ NpuTime npu_fabric_link_busy_ps (const NpuFabric *fabric, guint link);
  * npu_fabric_set_counter_sink:
  * Report each link's utilisation (used/capacity, 0..1) to @sink as counter samples
  * whenever it changes; @pid_of_link(link) chooses the process, @counter_name the
- * counter (e.g. "HCCS r0->r3 util"). Either callback may be NULL to skip a link.
+ * counter (e.g. "HCCS r0->r3 util"); the sample's series is "util". @describe is
+ * asked once per link, at its first sample; returning FALSE (or a NULL name) skips
+ * the link. A NULL @sink or @describe disables the counters. Samples are taken at the
+ * re-allocations, so a link's value changes at most once per instant.
  */
 typedef gboolean (*NpuLinkCounterFunc) (gpointer data, guint link, guint32 *pid,
                                         const char **counter_name);

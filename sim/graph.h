@@ -17,7 +17,12 @@
  * a writer created after a reader must not start before the reader ended. Any
  * violation stops the run with an error that names both tasks.
  *
- * Tasks are owned by the graph and stay valid until the graph is freed. */
+ * Tasks are owned by the graph and stay valid until the graph is freed.
+ *
+ * Timing rules: tasks that become ready at one instant start (or queue for their
+ * server, FIFO) in creation order; a task's end is an NPU_PRIO_END event, so a task
+ * that starts at that instant sees the effects. A task with no server, no duration
+ * and no flow takes zero time (notify records/waits). */
 #pragma once
 #include "sim/engine.h"
 #include "sim/server.h"
@@ -86,13 +91,18 @@ void npu_task_writes (NpuTask *task, guint buffer, guint64 offset, guint64 lengt
 /** npu_task_set_effect: @destroy (nullable) frees @data when the graph is freed. */
 void npu_task_set_effect (NpuTask *task, NpuTaskEffect fn, gpointer data,
                           GDestroyNotify destroy);
-/** npu_task_set_track: report the task as a slice on (@pid, @tid) with @category. */
+/** npu_task_set_track: report the task as a slice on (@pid, @tid) with @category
+ *  (copied; NULL means "task") when it ends. Overrides the track of its stream. */
 void npu_task_set_track (NpuTask *task, guint32 pid, guint32 tid, const char *category);
 /** npu_task_set_hidden: never draw the task, even when appended to a stream. */
 void npu_task_set_hidden (NpuTask *task);
 /** npu_task_set_args: (transfer none) JSON object text for the slice's args; copied. */
 void npu_task_set_args (NpuTask *task, const char *args_json);
-/** npu_task_add_trace_flow: draw an arrow from @from's end to @to's start. */
+/** npu_task_add_trace_flow: draw an arrow from @from's end to @to's start. It is
+ *  reported once both tasks have ended and only if both are drawn: from 1 ns before
+ *  @from's end (inside its slice) to @to's start; if @to started earlier than that,
+ *  both points move to max(@from's start, @to's start), and if @to was over before
+ *  @from began, no arrow is drawn. Ids come from npu_engine_new_id(). */
 void npu_task_add_trace_flow (NpuTask *from, NpuTask *to, const char *name);
 void npu_task_set_hooks (NpuTask *task, NpuTaskHook on_start, NpuTaskHook on_end,
                          gpointer data);
@@ -107,7 +117,12 @@ NpuTask *npu_graph_task (const NpuGraph *graph, guint id);
 /**
  * npu_graph_run: start every task whose dependencies are met and run the engine
  * until all tasks have ended.
- * Returns: FALSE with @error set on a hazard, a deadlock or a failed effect.
+ * Tasks created during the run (by hooks or effects) with no unfinished dependency
+ * start when the engine next drains; the graph may be extended and run again after
+ * a successful run (dependencies on ended tasks are already met).
+ * Returns: FALSE with @error set on a hazard, a deadlock or a failed effect (the
+ * effect's own error, prefixed with "task 'NAME': "); the run stops at once and
+ * further runs fail with the same error.
  */
 gboolean npu_graph_run (NpuGraph *graph, GError **error);
 
@@ -118,7 +133,9 @@ typedef struct _NpuStream NpuStream;
 /** npu_graph_stream_new: (transfer none) owned by the graph; tasks appended to it
  *  run in order and are drawn on (@pid, @tid) unless they have a track of their own. */
 NpuStream *npu_graph_stream_new (NpuGraph *graph, const char *name, guint32 pid, guint32 tid);
-/** npu_stream_append: @task depends on the stream's previous task. */
+/** npu_stream_append: @task depends on the stream's previous task. A task belongs
+ *  to one stream at most; without a track of its own it is drawn on the stream's
+ *  (pid, tid) with category "task". */
 void npu_stream_append (NpuStream *stream, NpuTask *task);
 /** npu_stream_last: (nullable) the last task appended. */
 NpuTask *npu_stream_last (const NpuStream *stream);
