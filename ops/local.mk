@@ -7,7 +7,8 @@ libnpusim_ops_a_SOURCES = \
 	ops/gemm-kernels.c ops/gemm-kernels.h
 
 # Operator base, op-spec readers and the registry of scenario operators.
-libnpusim_ops_a_SOURCES += ops/op.c ops/op.h ops/op-spec.c ops/op-registry.c
+libnpusim_ops_a_SOURCES += ops/op.c ops/op.h ops/op-spec.c ops/op-registry.c \
+	ops/cube.c ops/cube.h ops/quant-scale.c ops/quant-scale.h
 
 # GEMM benchmark (not a test): bench/bench-gemm, OpenBLAS sgemm as the reference.
 # OpenBLAS comes before $(NPU_LIBS): GSL_LIBS brings libgslcblas, whose
@@ -49,3 +50,9 @@ tests_test_ops_hccl_SOURCES = tests/test-ops-hccl.c
 tests_test_ops_hccl_LDADD = $(NPU_LIB_OPS) $(NPU_LIBS)
 TESTS += tests/test-ops-hccl tests/test-hccl-reference.py
 EXTRA_DIST += tests/test-hccl-reference.py bench/fidelity-allreduce.py
+
+# Shared MC2 building blocks: packed dequant scales.
+check_PROGRAMS += tests/test-ops-quant-scale
+tests_test_ops_quant_scale_SOURCES = tests/test-ops-quant-scale.c
+tests_test_ops_quant_scale_LDADD = $(NPU_LIB_OPS) $(NPU_LIBS)
+TESTS += tests/test-ops-quant-scale

@@ -1,0 +1,1 @@
+# ops/matmul.mk: owned by the matmul work; included from Makefile.am.

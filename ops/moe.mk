@@ -1,0 +1,1 @@
+# ops/moe.mk: owned by the moe work; included from Makefile.am.

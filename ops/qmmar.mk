@@ -1,0 +1,1 @@
+# ops/qmmar.mk: owned by the qmmar work; included from Makefile.am.
