@@ -432,6 +432,7 @@ thread_name (NpuTrackKind kind, guint index)
     case NPU_TRACK_AIC: return g_strdup_printf ("AIC %u", index);
     case NPU_TRACK_AIV: return g_strdup_printf ("AIV %u", index);
     case NPU_TRACK_AICPU: return g_strdup_printf ("AICPU %u", index);
+    case NPU_TRACK_HOST: return g_strdup_printf ("Host issue thread %u", index);
     case NPU_TRACK_COMM_GROUP: return g_strdup_printf ("Group %u", index);
     case NPU_TRACK_COMM_PLANE: return g_strdup_printf ("Plane %u", index);
     case NPU_TRACK_OVERLAP: return g_strdup (overlap_names[index]);
@@ -447,7 +448,7 @@ npu_cluster_track (NpuCluster *c, guint rank, NpuTrackKind kind, guint index, gu
 
   guint proc;
   guint32 t;
-  /* Thread ids of one process stay apart: AIC 0..999, AIV 1000.., AICPU 2000..;
+  /* Thread ids of one process stay apart: AIC 0..999, AIV 1000.., AICPU 2000.., host 3000..;
    * groups 0..999, planes 1000.. */
   switch (kind)
     {
@@ -465,6 +466,10 @@ npu_cluster_track (NpuCluster *c, guint rank, NpuTrackKind kind, guint index, gu
     case NPU_TRACK_AICPU:
       g_return_if_fail (index < 1000);
       proc = PROC_AI_CORE, t = 2000 + index;
+      break;
+    case NPU_TRACK_HOST:
+      g_return_if_fail (index < 1000);
+      proc = PROC_AI_CORE, t = 3000 + index;
       break;
     case NPU_TRACK_COMM_GROUP:
       g_return_if_fail (index < 1000);

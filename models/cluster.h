@@ -39,7 +39,8 @@ typedef enum {
   NPU_TRACK_STREAM,    /* "Ascend Hardware": one thread per stream, index = stream */
   NPU_TRACK_AIC,       /* "AI Core": AIC index */
   NPU_TRACK_AIV,       /* "AI Core": AIV index */
-  NPU_TRACK_AICPU,     /* "AI Core": AICPU / host issue thread, index = queue */
+  NPU_TRACK_AICPU,     /* "AI Core": AICPU, index = AICPU core */
+  NPU_TRACK_HOST,      /* "AI Core": the host thread that issues tasks (HCCL HOST mode) */
   NPU_TRACK_COMM_GROUP,/* "Communication": the group thread, index = group */
   NPU_TRACK_COMM_PLANE,/* "Communication": one thread per link plane, index = peer rank
                           or a plane number */

@@ -196,6 +196,13 @@ graph_open (HcclPlan *pl, guint g)
   graph_counter (pl, g, TRUE);
 }
 
+/* A2 (FFTS+ graphs) is issued by the host thread, A3 by AICPU 0. */
+static NpuTrackKind
+issuer_track (const HcclPlan *pl)
+{
+  return pl->ffts ? NPU_TRACK_HOST : NPU_TRACK_AICPU;
+}
+
 static void
 graph_close (HcclPlan *pl, guint g)
 {
@@ -206,7 +213,7 @@ graph_close (HcclPlan *pl, guint g)
   g_autofree char *name = g_strdup_printf ("launch FFTS+ graph (%u contexts%s)", r->n_ctx,
                                            pl->cold ? ", built" : ", cached");
   NpuTask *launch = npu_op_task_new (pl->op, pl->env, g, name, NPU_TASK_CONTROL,
-                                     NPU_TRACK_AICPU, 0);
+                                     issuer_track (pl), 0);
   npu_task_set_server (launch, r->issuer);
   npu_task_set_duration (launch, pl->issue_ps);
   npu_task_depends_on (launch, r->issue_last);
@@ -274,7 +281,7 @@ plan_task (HcclPlan *pl, guint g, guint s, const char *name, NpuTaskClass cls,
     {
       /* AICPU issue (A3) or the host building the context (A2, cold graph). */
       g_autofree char *iname = g_strdup_printf (pl->ffts ? "build %s" : "issue %s", name);
-      issue = npu_op_task_new (pl->op, pl->env, g, iname, NPU_TASK_CONTROL, NPU_TRACK_AICPU, 0);
+      issue = npu_op_task_new (pl->op, pl->env, g, iname, NPU_TASK_CONTROL, issuer_track (pl), 0);
       npu_task_set_server (issue, r->issuer);
       npu_task_set_duration (issue, pl->issue_ps);
       npu_task_depends_on (issue, r->issue_last);
