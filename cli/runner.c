@@ -30,6 +30,7 @@ typedef struct {
   char *staging;
   char *trace_tmp;     /* --trace FILE: written as FILE.partial, renamed at the end */
   gint64 wall_start;
+  gint64 last_progress; /* wall time of the last progress line, µs */
   gboolean progress_shown;
 } Runner;
 
@@ -215,8 +216,11 @@ static void
 progress (gpointer data, NpuTime now)
 {
   Runner *run = data;
-  if (g_get_monotonic_time () - run->wall_start < G_USEC_PER_SEC)
+  gint64 wall = g_get_monotonic_time ();
+  /* Only runs longer than a second show progress, refreshed five times a second. */
+  if (wall - run->wall_start < G_USEC_PER_SEC || wall - run->last_progress < G_USEC_PER_SEC / 5)
     return;
+  run->last_progress = wall;
   fprintf (stderr, "\r[npusim] simulated %.3f us, %" G_GUINT64_FORMAT " events ",
            (double) now / NPU_PS_PER_US, npu_engine_fired (run->engine));
   run->progress_shown = TRUE;
@@ -380,7 +384,7 @@ npu_run_scenario (NpuScenario *sc, const NpuRunOptions *opt, GError **error)
         goto fail;
     }
   if (isatty (fileno (stderr)))
-    npu_engine_set_progress (run.engine, 1 << 16, progress, &run);
+    npu_engine_set_progress (run.engine, 4096, progress, &run);
   gboolean ok = npu_graph_run (run.graph, &local);
   if (run.progress_shown)
     fputc ('\n', stderr);
