@@ -79,6 +79,12 @@ find_op (Runner *run, const char *name)
   return NULL;
 }
 
+static NpuOp *
+runner_find_op (gpointer data, const char *name)
+{
+  return find_op (data, name);
+}
+
 static gboolean
 create_ops (Runner *run, GError **error)
 {
@@ -367,7 +373,8 @@ npu_run_scenario (NpuScenario *sc, const NpuRunOptions *opt, GError **error)
   run.env = (NpuOpEnv) { .cluster = run.cluster, .graph = run.graph, .hw = hw,
                          .data_mode = run.data_mode, .seed = sc->seed,
                          .trace_level = run.level, .scenario_dir = sc->dir,
-                         .stream = runner_stream, .runner = &run };
+                         .stream = runner_stream, .find_op = runner_find_op,
+                         .runner = &run };
   if (!create_ops (&run, &local) || !check_memory (&run, &local))
     goto fail;
   if (opt->validate_only)

@@ -437,8 +437,11 @@ hccl_create (HcclKind kind, const NpuOpClass *klass, const json_t *spec, const c
           gint64 one = 1;
           g_autoptr (NpuTensor) probe = npu_tensor_new (hop->dtype, 1, &one, NPU_FORMAT_ND,
                                                          FALSE, error);
+          /* {"from": ...} (chaining) is resolved in prepare(). */
           if (probe == NULL
-              || !npu_op_fill_input (probe, sb, spath, env, op, env->group_ranks[0], 0, error))
+              || (json_object_get (sb, "from") == NULL
+                  && !npu_op_fill_input (probe, sb, spath, env, op, env->group_ranks[0], 0,
+                                         error)))
             return NULL;
           hop->send_init = json_incref (sb);
         }
@@ -569,15 +572,13 @@ hccl_prepare (NpuOp *op, const NpuOpEnv *env, GError **error)
     {
       guint rank = npu_op_rank_of (op, g);
       gint64 ns = (gint64) hccl_send_elems (hop, g), nr = (gint64) hccl_recv_elems (hop, g);
-      g_autoptr (NpuTensor) s = npu_tensor_new (hop->dtype, 1, &ns, NPU_FORMAT_ND,
-                                                env->data_mode, error);
+      g_autoptr (NpuTensor) s = npu_op_input_tensor (op, env, g, "sendBuf", hop->dtype, 1, &ns,
+                                                     hop->send_init, ipath, 0, error);
       if (s == NULL)
         return FALSE;
       g_autoptr (NpuTensor) r = npu_tensor_new (hop->dtype, 1, &nr, NPU_FORMAT_ND,
                                                 env->data_mode, error);
       if (r == NULL)
-        return FALSE;
-      if (!npu_op_fill_input (s, hop->send_init, ipath, env, op, rank, 0, error))
         return FALSE;
       npu_op_add_tensor (op, rank, "sendBuf", s, TRUE);
       npu_op_add_tensor (op, rank, "recvBuf", r, FALSE);

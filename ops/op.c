@@ -4,6 +4,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
+#include <string.h>
 #include "traces/npy.h"
 
 G_DEFINE_QUARK (npu-op-error-quark, npu_op_error)
@@ -297,6 +298,66 @@ npu_op_fill_input (NpuTensor *t, const json_t *spec, const char *path, const Npu
     }
   gsl_rng_free (rng);
   return TRUE;
+}
+
+/* ---- op chaining by tensors ---- */
+
+NpuTensor *
+npu_op_input_tensor (NpuOp *op, const NpuOpEnv *env, guint g, const char *name, NpuDtype dt,
+                     guint ndim, const gint64 *shape, const json_t *spec, const char *path,
+                     guint stream_id, GError **error)
+{
+  guint rank = npu_op_rank_of (op, g);
+  json_t *from = spec != NULL && json_is_object (spec) ? json_object_get (spec, "from") : NULL;
+  if (from == NULL)
+    {
+      g_autoptr (NpuTensor) t = npu_tensor_new (dt, ndim, shape, NPU_FORMAT_ND, env->data_mode,
+                                                error);
+      if (t == NULL || !npu_op_fill_input (t, spec, path, env, op, rank, stream_id, error))
+        return NULL;
+      return g_steal_pointer (&t);
+    }
+  const char *ref = json_is_string (from) ? json_string_value (from) : NULL;
+  const char *dot = ref != NULL ? strrchr (ref, '.') : NULL;
+  if (json_object_size (spec) != 1 || dot == NULL || dot == ref || dot[1] == '\0')
+    {
+      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
+                   "%s.from: expected \"<earlier op>.<tensor name>\" and no other key", path);
+      return NULL;
+    }
+  g_autofree char *op_name = g_strndup (ref, dot - ref);
+  NpuOp *producer = env->find_op != NULL ? env->find_op (env->runner, op_name) : NULL;
+  if (producer == NULL || producer == op)
+    {
+      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
+                   "%s.from: no earlier op named '%s'", path, op_name);
+      return NULL;
+    }
+  NpuTensor *t = npu_op_find_tensor (producer, rank, dot + 1);
+  if (t == NULL)
+    {
+      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
+                   "%s.from: op '%s' has no tensor '%s' on rank %u", path, op_name, dot + 1,
+                   rank);
+      return NULL;
+    }
+  gboolean same = npu_tensor_dtype (t) == dt && npu_tensor_ndim (t) == ndim;
+  for (guint i = 0; same && i < ndim; i++)
+    same = npu_tensor_dim (t, i) == shape[i];
+  if (!same)
+    {
+      g_autofree char *have = npu_tensor_shape_string (t);
+      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
+                   "%s.from: %s is %s %s, but this input must be %s with %u dims", path, ref,
+                   npu_dtype_name (npu_tensor_dtype (t)), have, npu_dtype_name (dt), ndim);
+      return NULL;
+    }
+  gboolean listed = FALSE;
+  for (guint i = 0; i < op->after->len; i++)
+    listed = listed || g_ptr_array_index (op->after, i) == producer;
+  if (!listed)
+    g_ptr_array_add (op->after, producer);
+  return npu_tensor_ref (t);
 }
 
 /* ---- begin / finish and classified tasks ---- */

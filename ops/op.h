@@ -52,6 +52,8 @@ typedef enum {
 } NpuTraceLevel;
 
 /** NpuOpEnv: what ops see of the run (transfer none, valid for the whole run). */
+typedef struct _NpuOp NpuOp;
+
 typedef struct {
   NpuCluster *cluster;
   NpuGraph *graph;
@@ -62,6 +64,8 @@ typedef struct {
   const char *scenario_dir; /* for relative .npy paths */
   /* The runner's stream lookup: stream @index of @rank (created on demand). */
   NpuStream *(*stream) (gpointer runner, guint rank, guint index);
+  /* The runner's op lookup: (nullable) the earlier op named @name. */
+  NpuOp *(*find_op) (gpointer runner, const char *name);
   gpointer runner;
   /* The group of the op being created: valid during create() only (the runner copies
    * it into op->ranks / op->n_ranks right after). */
@@ -69,7 +73,6 @@ typedef struct {
   guint group_size;
 } NpuOpEnv;
 
-typedef struct _NpuOp NpuOp;
 typedef struct _NpuOpClass NpuOpClass;
 
 struct _NpuOpClass {
@@ -151,6 +154,19 @@ NpuTensor *npu_op_find_tensor (NpuOp *op, guint rank, const char *name);
 gboolean npu_op_fill_input (NpuTensor *t, const json_t *spec, const char *path,
                             const NpuOpEnv *env, const NpuOp *op, guint rank,
                             guint stream_id, GError **error);
+
+/**
+ * npu_op_input_tensor: (transfer full) the tensor of input @name on group rank @g.
+ * If @spec is {"from": "<op>.<tensor>"}, it is that earlier op's tensor of the same
+ * global rank (dtype and shape must equal @dt / @shape, else an error naming @path),
+ * shared by reference, and the producer is added to op->after so this op starts after
+ * it on that rank: op chaining by tensors. Otherwise a new tensor filled from @spec
+ * (npu_op_fill_input; @stream_id tells inputs apart for the RNG). Call from prepare().
+ */
+NpuTensor *npu_op_input_tensor (NpuOp *op, const NpuOpEnv *env, guint g, const char *name,
+                                NpuDtype dt, guint ndim, const gint64 *shape,
+                                const json_t *spec, const char *path, guint stream_id,
+                                GError **error);
 
 /**
  * npu_op_begin: (transfer none) the op's start on group rank @g: a launch task on the

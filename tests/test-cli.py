@@ -67,6 +67,9 @@ try:
 except ImportError:
     t.ok(False, "numpy available")
 
+bad("chain-unknown-op", variant(lambda s: s["ops"][0].update(
+    inputs={"sendBuf": {"from": "nothing.recvBuf"}})), 3, "ops[0].inputs.sendBuf.from")
+
 # Good paths.
 p = run(["--help"])
 t.ok(p.returncode == 0 and "Exit codes" in p.stdout, "--help documents the exit codes", p.stdout)
@@ -108,4 +111,27 @@ if p.returncode == 0:
     t.ok(shapes == {(2048,)}, "--set ops[0].count reached the op", shapes)
     t.ok(os.path.exists(trace) and not os.path.exists(os.path.join(out, "trace.json")),
          "--trace writes the trace where asked")
+# Op chaining by tensors: an AllGather of an AllReduce's result, checked with NumPy
+# (integer-valued fp32 inputs, so every summation order gives the same exact sum).
+chain = {"name": "chain", "seed": 5, "cluster": {"preset": "a2", "ranks": 8},
+         "ops": [{"op": "AllReduce", "name": "ar", "dtype": "float32", "count": 64,
+                  "inputs": {"sendBuf": {"dist": "randint", "low": -4, "high": 4}}},
+                 {"op": "AllGather", "name": "ag", "dtype": "float32", "count": 64,
+                  "inputs": {"sendBuf": {"from": "ar.recvBuf"}}}]}
+out = os.path.join(work, "chain")
+p = run(["run", write_json(os.path.join(work, "chain.json"), chain), "--out", out, "--quiet"])
+t.ok(p.returncode == 0, "chained ops run", p.stderr)
+if p.returncode == 0:
+    import numpy as np
+    man = load_json(os.path.join(out, "manifest.json"))
+    def tensor(op, rank, name):
+        f = [x["file"] for x in man["tensors"] if x["op"] == op and x["rank"] == rank and x["name"] == name]
+        return np.load(os.path.join(out, f[0]))
+    total = sum(tensor("ar", r, "sendBuf").astype(np.float64) for r in range(8))
+    t.ok(all(np.array_equal(tensor("ag", r, "recvBuf"), np.tile(total, 8).astype(np.float32))
+             for r in range(8)), "AllGather of the chained AllReduce result matches NumPy")
+    rep = load_json(os.path.join(out, "report.json"))
+    ops = {o["name"]: o for o in rep["ops"]}
+    t.ok(all(a["start_ps"] >= b["end_ps"] for a, b in zip(ops["ag"]["ranks"], ops["ar"]["ranks"])),
+         "the consumer starts after the producer on every rank")
 t.done()
