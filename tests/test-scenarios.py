@@ -1,5 +1,6 @@
 """Every scenario in scenarios/ (and the built-in default): runs with the hazard checker
-on, twice, giving byte-identical trace, report and tensors; every trace passes the
+on, twice — with the default thread count and with NPUSIM_THREADS=1 — giving
+byte-identical trace, report and tensors; every trace passes the
 Perfetto importer rules of tests/trace-check.py; the report is consistent."""
 import filecmp
 import glob
@@ -31,7 +32,7 @@ for path in [None] + scenarios:
         out = os.path.join(work, f"{name}-{k}")
         args = ["run"] + ([] if path is None else [path]) + ["--out", out, "--quiet",
                                                                "--trace-level", "all"]
-        p = run(args)
+        p = run(args, env={"NPUSIM_THREADS": "1"} if k == 1 else None)
         if not t.ok(p.returncode == 0, f"{name}: run {k + 1} succeeds (hazard checker on)", p.stderr):
             break
         dirs.append(out)
@@ -40,7 +41,7 @@ for path in [None] + scenarios:
     a, b = files_of(dirs[0]), files_of(dirs[1])
     same = a == b and all(filecmp.cmp(os.path.join(dirs[0], f), os.path.join(dirs[1], f),
                                       shallow=False) for f in a)
-    t.ok(same, f"{name}: two runs are byte-identical ({len(a)} files)")
+    t.ok(same, f"{name}: two runs (2 threads, 1 thread) are byte-identical ({len(a)} files)")
     c = subprocess.run([sys.executable, checker, os.path.join(dirs[0], "trace.json")],
                        capture_output=True, text=True)
     t.ok(c.returncode == 0, f"{name}: trace passes the Perfetto importer rules",
