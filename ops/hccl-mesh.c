@@ -149,11 +149,26 @@ ar_rs_xfer (HcclPlan *pl, guint g, guint peer, guint s, gpointer data)
   hccl_xfer (pl, g, s, HX_SDMA, g, HB_SEND, peer, HB_CO, &p, 1);
 }
 
+/* Rank order (embedded MC2 AllReduce, REFERENCE 9.13): slot 0 += slot 1, then slot 2,
+ * ..., slot n-1, one local inline reduce after the other on the main stream. */
+static void
+seq_reduce (HcclPlan *pl, guint g, guint n_slots, guint64 stride, guint64 bytes)
+{
+  for (guint j = 1; j < n_slots; j++)
+    {
+      HcclPiece p = { (guint64) j * stride, 0, bytes };
+      hccl_xfer (pl, g, HCCL_MAIN, HX_REDUCE, g, HB_CO, g, HB_CO, &p, 1);
+    }
+}
+
 static void
 ar_rs_post (HcclPlan *pl, guint g, gpointer data)
 {
   const Loop *lp = data;
-  hccl_tree_reduce (pl, g, hccl_plan_op (pl)->geom.n, 0, lp->slot, loop_slice (pl, lp, g));
+  if (hccl_plan_op (pl)->rank_order)
+    seq_reduce (pl, g, hccl_plan_op (pl)->geom.n, lp->slot, loop_slice (pl, lp, g));
+  else
+    hccl_tree_reduce (pl, g, hccl_plan_op (pl)->geom.n, 0, lp->slot, loop_slice (pl, lp, g));
 }
 
 static void

@@ -44,6 +44,8 @@ typedef struct {
   guint *atomic;             /* [n] 1 + buffer id of the CCL-out region written by
                                 inline reduces from group rank j (0 = none yet) */
   guint buf[HB_N];           /* graph buffer ids */
+  guint64 base[HB_N];        /* byte offset of the buffer in that graph buffer (a
+                                bound buffer of an embedded plan; else 0) */
   guint8 *data[HB_N];        /* host memory, NULL in timing-only mode */
   guint64 size[HB_N];
   GArray *written;           /* Written: data that arrived from other ranks (flows) */
@@ -65,6 +67,7 @@ struct _HcclPlan {
   gsize esize;
   NpuTime issue_ps;
   gboolean ffts;             /* A2 HOST mode: FFTS+ graphs */
+  gboolean aicpu;            /* embedded (MC2): issued by AICPU 0, not the host */
   gboolean cold;             /* graphs are built on this call (graphCache "cold") */
   guint n_streams;
   Rank *r;
@@ -76,18 +79,19 @@ struct _HcclPlan {
 
 static const char *const buf_names[HB_N] = { "sendBuf", "recvBuf", "cclIn", "cclOut" };
 
-HcclPlan *
-hccl_plan_new (HcclOp *hop, const NpuOpEnv *env)
+static HcclPlan *
+plan_new (HcclOp *hop, NpuOp *owner, const NpuOpEnv *env, gboolean embedded)
 {
   HcclPlan *pl = g_new0 (HcclPlan, 1);
   pl->hop = hop;
-  pl->op = &hop->base;
+  pl->op = owner;
   pl->env = env;
   pl->hw = env->hw;
   pl->cluster = env->cluster;
   pl->n = hop->geom.n;
   pl->esize = npu_dtype_size (hop->dtype);
-  pl->issue_ps = hop->geom.a3 ? env->hw->aicpu_task_issue_ps : env->hw->host_task_issue_ps;
+  pl->aicpu = embedded || hop->geom.a3;
+  pl->issue_ps = pl->aicpu ? env->hw->aicpu_task_issue_ps : env->hw->host_task_issue_ps;
   pl->ffts = !hop->geom.a3;
   pl->cold = hop->cache == HCCL_CACHE_COLD;
   pl->n_streams = 2 * pl->n + 1;
@@ -98,20 +102,25 @@ hccl_plan_new (HcclOp *hop, const NpuOpEnv *env)
     {
       Rank *r = &pl->r[g];
       r->rank = npu_op_rank_of (pl->op, g);
-      r->issuer = hop->geom.a3 ? npu_cluster_aicpu (pl->cluster, r->rank, 0)
-                               : npu_cluster_host (pl->cluster, r->rank);
+      r->issuer = pl->aicpu ? npu_cluster_aicpu (pl->cluster, r->rank, 0)
+                            : npu_cluster_host (pl->cluster, r->rank);
       r->last = g_new0 (NpuTask *, pl->n_streams);
       r->epoch_of = g_new0 (guint, pl->n_streams);
       r->atomic = g_new0 (guint, pl->n);
-      r->size[HB_SEND] = npu_tensor_nbytes (hop->send[g]);
-      r->size[HB_RECV] = npu_tensor_nbytes (hop->recv[g]);
+      if (!embedded)
+        {
+          r->size[HB_SEND] = npu_tensor_nbytes (hop->send[g]);
+          r->size[HB_RECV] = npu_tensor_nbytes (hop->recv[g]);
+          r->data[HB_SEND] = npu_tensor_data (hop->send[g]);
+          r->data[HB_RECV] = npu_tensor_data (hop->recv[g]);
+        }
       r->size[HB_CI] = r->size[HB_CO] = hop->ccl_bytes;
-      r->data[HB_SEND] = npu_tensor_data (hop->send[g]);
-      r->data[HB_RECV] = npu_tensor_data (hop->recv[g]);
       r->data[HB_CI] = hop->ccl_in != NULL ? hop->ccl_in[g] : NULL;
       r->data[HB_CO] = hop->ccl_out != NULL ? hop->ccl_out[g] : NULL;
       for (guint b = 0; b < HB_N; b++)
         {
+          if (embedded && (b == HB_SEND || b == HB_RECV))
+            continue; /* bound per collective (hccl_plan_bind) */
           g_autofree char *name = g_strdup_printf ("r%u.%s.%s", r->rank, pl->op->name,
                                                    buf_names[b]);
           r->buf[b] = npu_graph_add_buffer (env->graph, name, MAX (r->size[b], 1));
@@ -122,6 +131,34 @@ hccl_plan_new (HcclOp *hop, const NpuOpEnv *env)
     pl->rec[k] = g_new0 (NpuTask *, (gsize) pl->n * pl->n);
   pl->pending = g_array_new (FALSE, FALSE, sizeof (Pending));
   return pl;
+}
+
+HcclPlan *
+hccl_plan_new (HcclOp *hop, const NpuOpEnv *env)
+{
+  return plan_new (hop, &hop->base, env, FALSE);
+}
+
+HcclPlan *
+hccl_plan_new_embedded (HcclOp *hop, NpuOp *owner, const NpuOpEnv *env)
+{
+  return plan_new (hop, owner, env, TRUE);
+}
+
+void
+hccl_plan_bind (HcclPlan *pl, guint g, HcclBuf b, guint buffer, guint64 base, guint8 *data,
+                guint64 size)
+{
+  g_return_if_fail (g < pl->n && (b == HB_SEND || b == HB_RECV));
+  Rank *r = &pl->r[g];
+  r->buf[b] = buffer;
+  r->base[b] = base;
+  r->data[b] = data;
+  r->size[b] = size;
+  /* Deliveries into the previous binding no longer name these bytes. */
+  for (guint i = r->written->len; i-- > 0;)
+    if (g_array_index (r->written, Written, i).buf == b)
+      g_array_remove_index (r->written, i);
 }
 
 void
@@ -196,11 +233,12 @@ graph_open (HcclPlan *pl, guint g)
   graph_counter (pl, g, TRUE);
 }
 
-/* A2 (FFTS+ graphs) is issued by the host thread, A3 by AICPU 0. */
+/* A2 (FFTS+ graphs) is issued by the host thread, A3 and embedded collectives by
+ * AICPU 0. */
 static NpuTrackKind
 issuer_track (const HcclPlan *pl)
 {
-  return pl->ffts ? NPU_TRACK_HOST : NPU_TRACK_AICPU;
+  return pl->aicpu ? NPU_TRACK_AICPU : NPU_TRACK_HOST;
 }
 
 static void
@@ -231,6 +269,50 @@ hccl_plan_begin (HcclPlan *pl)
       pl->r[g].issue_last = begin;
       if (pl->ffts)
         graph_open (pl, g);
+    }
+}
+
+void
+hccl_plan_coll_open (HcclPlan *pl, NpuTask *const *after)
+{
+  g_assert (pl->aicpu);
+  pl->esize = npu_dtype_size (pl->hop->dtype);
+  for (guint g = 0; g < pl->n; g++)
+    {
+      Rank *r = &pl->r[g];
+      /* The AICPU takes the collective up once it was committed (and once it has
+       * issued everything before it). */
+      NpuTask *gate = npu_graph_task_new (pl->env->graph, "HCCL commit");
+      npu_task_set_hidden (gate);
+      if (r->issue_last != NULL)
+        npu_task_depends_on (gate, r->issue_last);
+      if (after != NULL && after[g] != NULL)
+        npu_task_depends_on (gate, after[g]);
+      r->issue_last = gate;
+      if (pl->ffts)
+        graph_open (pl, g);
+    }
+}
+
+void
+hccl_plan_coll_close (HcclPlan *pl, NpuTask **done)
+{
+  g_assert (pl->pending->len == 0);
+  for (guint g = 0; g < pl->n; g++)
+    {
+      Rank *r = &pl->r[g];
+      if (pl->ffts)
+        graph_close (pl, g);
+      NpuTask *end = npu_graph_task_new (pl->env->graph, "HCCL collective end");
+      npu_task_set_hidden (end);
+      for (guint s = 0; s < pl->n_streams; s++)
+        if (r->last[s] != NULL)
+          npu_task_depends_on (end, r->last[s]);
+      if (pl->ffts)
+        npu_task_depends_on (end, r->gstart);
+      npu_task_depends_on (end, r->issue_last);
+      if (done != NULL)
+        done[g] = end;
     }
 }
 
@@ -586,16 +668,16 @@ hccl_xfer (HcclPlan *pl, guint g, guint s, HcclXfer kind, guint src_g, HcclBuf s
       g_assert (p->dst_off + p->bytes <= rd->size[dst_buf]);
       g_assert (p->src_off % pl->esize == 0 && p->dst_off % pl->esize == 0
                 && p->bytes % pl->esize == 0);
-      npu_task_reads (t, rs->buf[src_buf], p->src_off, p->bytes);
+      npu_task_reads (t, rs->buf[src_buf], rs->base[src_buf] + p->src_off, p->bytes);
       if (src_buf == HB_CO)
         touch_atomic (pl, t, src_g, p->src_off, p->bytes, FALSE);
       if (reduce)
-        npu_task_reads (t, rd->buf[dst_buf], p->dst_off, p->bytes);
+        npu_task_reads (t, rd->buf[dst_buf], rd->base[dst_buf] + p->dst_off, p->bytes);
       if (kind == HX_ATOMIC)
         npu_task_writes (t, abuf, p->dst_off, p->bytes);
       else
         {
-          npu_task_writes (t, rd->buf[dst_buf], p->dst_off, p->bytes);
+          npu_task_writes (t, rd->buf[dst_buf], rd->base[dst_buf] + p->dst_off, p->bytes);
           if (dst_buf == HB_CO)
             touch_atomic (pl, t, dst_g, p->dst_off, p->bytes, TRUE);
         }

@@ -49,6 +49,9 @@ typedef struct {
   guint8 **ccl_in, **ccl_out; /* [n] host memory of the CCL buffers (data mode) */
   guint64 buffer_limit;    /* HCCL_BUFFSIZE (hccl.buffer_bytes) */
   guint64 ccl_bytes;       /* size of each CCL buffer this op uses (<= HCCL_BUFFSIZE) */
+  /* Collectives embedded in another op (ops/hccl-embed.c): */
+  gboolean rank_order;     /* the deterministic AllReduce sums the slots 0, 1, ..., n-1
+                              in sequence instead of the pairwise tree */
 } HcclOp;
 
 /* ---- hccl-op.c ---- */
@@ -91,6 +94,23 @@ gsize hccl_plan_esize (const HcclPlan *pl);
 /** npu_op_begin on every rank (launch = hccl_op_fixed_ps); opens the first FFTS+
  *  graph on A2. */
 void hccl_plan_begin (HcclPlan *pl);
+
+/* Embedded collectives (ops/hccl-embed.c): a plan whose tasks belong to @owner (an
+ * MC2 operator), issued by the rank's AICPU 0 (the MC2 communication server) at
+ * cost.aicpu_task_issue_us: on A2 each collective is one cached FFTS+ graph launched
+ * by the AICPU, on A3 every task is AICPU-issued. No op begin/finish; sendBuf and
+ * recvBuf are bound per collective (hccl_plan_bind), the CCL buffers are the plan's. */
+HcclPlan *hccl_plan_new_embedded (HcclOp *hop, NpuOp *owner, const NpuOpEnv *env);
+/** Binds buffer @b (HB_SEND or HB_RECV) of group rank @g to @size bytes at byte @base of
+ *  graph buffer @buffer, host memory @data (NULL in timing-only mode). */
+void hccl_plan_bind (HcclPlan *pl, guint g, HcclBuf b, guint buffer, guint64 base,
+                     guint8 *data, guint64 size);
+/** Starts a collective (hop->kind, dtype, count, counts as set by the caller): on every
+ *  rank its issue waits for @after[g] (the commit); opens its FFTS+ graph on A2. */
+void hccl_plan_coll_open (HcclPlan *pl, NpuTask *const *after);
+/** Ends it: launches the graph (A2); @done[g] = a hidden zero-time task that ends when
+ *  every task of the collective on rank g has ended. */
+void hccl_plan_coll_close (HcclPlan *pl, NpuTask **done);
 /** A new loop of the executor (HCCL's RunLoopInner): on A2 the tasks planned so far
  *  form one FFTS+ graph that is launched, and the loop's tasks go into a new graph
  *  that starts when the previous one has ended. Nothing on A3 (AI_CPU mode). */

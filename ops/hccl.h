@@ -73,4 +73,71 @@ guint npu_hccl_reduce_tree_steps (guint n, guint *heads, guint *counts);
  */
 void npu_hccl_reduce_add (NpuDtype dt, gpointer dst, gconstpointer src, gsize n);
 
+/* ---- Collectives inside another operator ----
+ *
+ * The MC2 operators that hand their communication to HCCL's AICPU server (e.g.
+ * QuantMatmulAllReduceV3: the AI cores commit one collective per M tile) plan those
+ * collectives with the same algorithms as the scenario ops above (one A2 server: the
+ * mesh phases; A3: full mesh), on memory the operator owns. Differences from the
+ * scenario ops: the tasks belong to the owning op (its report, its trace tracks); each
+ * collective is issued by the rank's AICPU 0 (cost.aicpu_task_issue_us: on A2 one
+ * launch of the collective's cached FFTS+ graph, on A3 per task) once the op commits
+ * it; the AllReduce is the deterministic structure, optionally summing the ranks in
+ * rank order; no hccl.op_fixed_us per collective (the MC2 kernel is already running).
+ * A group spanning A2 servers is not supported (MC2 on A2 is HCCS full mesh only). */
+
+typedef struct _NpuHcclEmbed NpuHcclEmbed;
+
+typedef enum {
+  NPU_HCCL_EMBED_ALLREDUCE, /* sum; count = elements per rank */
+  NPU_HCCL_EMBED_ALLGATHER, /* count = each rank's contribution */
+  NPU_HCCL_EMBED_ALLTOALL,  /* count = elements per (src, dst) pair */
+} NpuHcclEmbedKind;
+
+/** NpuHcclRegion: bytes of one rank's memory: @bytes at byte @offset of graph buffer
+ *  @buffer (for the hazard checker); @data its first byte in host memory (NULL in
+ *  timing-only mode). */
+typedef struct {
+  guint buffer;
+  guint64 offset;
+  guint8 *data;
+  guint64 bytes;
+} NpuHcclRegion;
+
+/**
+ * npu_hccl_embed_new: (transfer full) collectives of @owner on its group (owner->ranks,
+ * owner->n_ranks must be set). @ccl_bytes: size of each rank's CCL-in and CCL-out
+ * buffer (at most hccl.buffer_bytes; larger data loops, as HCCL does); allocated here
+ * in data mode. @rank_order: the AllReduce adds the ranks' contributions in rank order
+ * 0, 1, ..., n-1 (each addition rounded to the dtype) instead of the pairwise tree.
+ * Errors: NPU_OP_ERROR_SCENARIO (a group across A2 servers, no memory).
+ */
+NpuHcclEmbed *npu_hccl_embed_new (NpuOp *owner, const NpuOpEnv *env, guint64 ccl_bytes,
+                                  gboolean rank_order, GError **error);
+void npu_hccl_embed_free (NpuHcclEmbed *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpuHcclEmbed, npu_hccl_embed_free)
+
+/**
+ * npu_hccl_embed_ccl_bytes: bytes of each rank's CCL buffers that one collective of
+ * @kind on @count elements of @dt over @n ranks touches (at most @buffer_limit =
+ * HCCL_BUFFSIZE, beyond which it loops): the @ccl_bytes an op passes to
+ * npu_hccl_embed_new is the largest of its collectives'.
+ */
+guint64 npu_hccl_embed_ccl_bytes (NpuHcclEmbedKind kind, NpuDtype dt, guint64 count, guint n,
+                                  guint64 buffer_limit);
+
+/**
+ * npu_hccl_embed_run: plan one collective of @kind on @dt (float16, bfloat16, float32,
+ * int8). @send / @recv: per group rank (arrays of owner->n_ranks) the regions it reads
+ * and writes; they may overlap (in place). @after: (nullable) per group rank the task
+ * whose end commits the collective. @done: (out) per group rank a hidden zero-time task
+ * that ends when every task of the collective on that rank has ended (what the op's
+ * Wait sees). Collectives of one embed run one after the other on each rank, in the
+ * order they are planned. Returns FALSE with @error if a region is too small.
+ */
+gboolean npu_hccl_embed_run (NpuHcclEmbed *e, NpuHcclEmbedKind kind, NpuDtype dt,
+                             guint64 count, const NpuHcclRegion *send,
+                             const NpuHcclRegion *recv, NpuTask *const *after,
+                             NpuTask **done, GError **error);
+
 G_END_DECLS
