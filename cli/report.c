@@ -196,6 +196,52 @@ links_report (NpuCluster *cluster)
   return links;
 }
 
+/* Fused-vs-unfused comparisons. An op whose attributes name "baselineOf" (a fused
+ * op, e.g. an AllGatherMatmulV2) ends the unfused baseline of that op; the baseline
+ * starts with the op named by its "baselineFrom" attribute (default: itself). The
+ * unfused latency runs from the baseline's first op's start to its last op's end. */
+static json_t *
+find_op_report (json_t *ops, const char *name)
+{
+  size_t i;
+  json_t *o;
+  json_array_foreach (ops, i, o)
+    if (name != NULL && g_strcmp0 (json_string_value (json_object_get (o, "name")), name) == 0)
+      return o;
+  return NULL;
+}
+
+static json_t *
+comparisons (json_t *ops)
+{
+  json_t *list = json_array ();
+  size_t i;
+  json_t *last;
+  json_array_foreach (ops, i, last)
+    {
+      json_t *attrs = json_object_get (last, "attrs");
+      const char *of = json_string_value (json_object_get (attrs, "baselineOf"));
+      const char *from = json_string_value (json_object_get (attrs, "baselineFrom"));
+      json_t *fused = find_op_report (ops, of);
+      json_t *first = from != NULL ? find_op_report (ops, from) : last;
+      if (fused == NULL || first == NULL)
+        continue;
+      json_int_t f = json_integer_value (json_object_get (fused, "latency_ps"));
+      json_int_t u = json_integer_value (json_object_get (last, "end_ps"))
+                     - json_integer_value (json_object_get (first, "start_ps"));
+      json_t *c = json_object ();
+      json_object_set_new (c, "fused", json_string (of));
+      json_object_set (c, "baseline_first", json_object_get (first, "name"));
+      json_object_set (c, "baseline_last", json_object_get (last, "name"));
+      json_object_set_new (c, "fused_latency_ps", json_integer (f));
+      json_object_set_new (c, "unfused_latency_ps", json_integer (u));
+      json_object_set_new (c, "fused_vs_unfused", json_real (u > 0 ? (double) f / u : 0.0));
+      json_object_set_new (c, "speedup", json_real (f > 0 ? (double) u / f : 0.0));
+      json_array_append_new (list, c);
+    }
+  return list;
+}
+
 json_t *
 npu_report_build (const NpuReportInput *in, NpuSink *sink)
 {
@@ -219,6 +265,7 @@ npu_report_build (const NpuReportInput *in, NpuSink *sink)
   json_object_set_new (r, "events", json_integer ((json_int_t) npu_engine_fired (in->engine)));
   json_object_set_new (r, "tasks", json_integer (npu_graph_n_tasks (in->graph)));
   json_object_set_new (r, "ops", ops);
+  json_object_set_new (r, "comparisons", comparisons (ops));
   json_object_set_new (r, "links", links_report (in->cluster));
   json_object_set_new (r, "hardware", npu_preset_to_json (in->scenario->preset));
   draw_overlap (in, sink, makespan);
@@ -251,4 +298,47 @@ npu_report_print_summary (json_t *report, FILE *out)
                json_string_value (json_object_get (op, "bound")));
 #undef US
     }
+  /* Ops that report their cores' busy time (attribute "coreBusy", per rank): the
+   * critical rank's, with the share of communication hidden by compute. */
+  json_array_foreach (json_object_get (report, "ops"), i, op)
+    {
+      size_t j;
+      json_t *cb;
+      json_int_t crit = json_integer_value (json_object_get (op, "critical_rank"));
+      json_array_foreach (json_object_get (json_object_get (op, "attrs"), "coreBusy"), j, cb)
+        if (json_integer_value (json_object_get (cb, "rank")) == crit)
+          {
+            fprintf (out, "%s (rank %d): AIC busy %.3f core-us (%.1f%% of its AIC cores), "
+                     "AIV busy %.3f core-us (%.1f%%)",
+                     json_string_value (json_object_get (op, "name")), (int) crit,
+                     ps_to_us ((NpuTime) json_integer_value (json_object_get (cb, "aic_busy_ps"))),
+                     100 * json_real_value (json_object_get (cb, "aic_utilisation")),
+                     ps_to_us ((NpuTime) json_integer_value (json_object_get (cb, "aiv_busy_ps"))),
+                     100 * json_real_value (json_object_get (cb, "aiv_utilisation")));
+            if (json_integer_value (json_object_get (op, "comm_busy_ps")) > 0)
+              fprintf (out, ", communication hidden by compute %.1f%%",
+                       100 * json_real_value (json_object_get (op, "comm_hidden_ratio")));
+            fputc ('\n', out);
+          }
+    }
+  json_array_foreach (json_object_get (report, "comparisons"), i, op)
+    fprintf (out, "%s vs unfused %s .. %s: %.3f us fused, %.3f us unfused, speedup %.3fx\n",
+             json_string_value (json_object_get (op, "fused")),
+             json_string_value (json_object_get (op, "baseline_first")),
+             json_string_value (json_object_get (op, "baseline_last")),
+             ps_to_us ((NpuTime) json_integer_value (json_object_get (op, "fused_latency_ps"))),
+             ps_to_us ((NpuTime) json_integer_value (json_object_get (op, "unfused_latency_ps"))),
+             json_real_value (json_object_get (op, "speedup")));
+  /* The busiest link of the run (per-link bytes and busy time are in report.json). */
+  json_t *busiest = NULL;
+  json_array_foreach (json_object_get (report, "links"), i, op)
+    if (busiest == NULL || json_integer_value (json_object_get (op, "busy_ps"))
+                           > json_integer_value (json_object_get (busiest, "busy_ps")))
+      busiest = op;
+  if (busiest != NULL)
+    fprintf (out, "links: %zu used, busiest %s: busy %.3f us, %.0f bytes\n",
+             json_array_size (json_object_get (report, "links")),
+             json_string_value (json_object_get (busiest, "name")),
+             ps_to_us ((NpuTime) json_integer_value (json_object_get (busiest, "busy_ps"))),
+             json_real_value (json_object_get (busiest, "bytes")));
 }

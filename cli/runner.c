@@ -29,6 +29,7 @@ typedef struct {
   NpuOpEnv env;
   char *staging;
   char *trace_tmp;     /* --trace FILE: written as FILE.partial, renamed at the end */
+  json_t *inject;       /* the report's "inject" section: what was applied */
   gint64 wall_start;
   gint64 last_progress; /* wall time of the last progress line, µs */
   gboolean progress_shown;
@@ -63,6 +64,18 @@ runner_stream (gpointer data, guint rank, guint index)
       g_autofree char *name = g_strdup_printf ("r%u.stream%u", rank, index);
       s = npu_graph_stream_new (run->graph, name, pid, tid);
       g_hash_table_insert (run->streams, key, s);
+      /* "inject.stragglers": the rank's host issues everything late, so each of its
+       * streams starts with the delay (drawn on the stream track). */
+      for (guint i = 0; i < run->sc->stragglers->len; i++)
+        {
+          const NpuStraggler *st = &g_array_index (run->sc->stragglers, NpuStraggler, i);
+          if (st->rank != rank || st->delay_ps == 0)
+            continue;
+          NpuTask *delay = npu_graph_task_new (run->graph, "straggler delay (inject)");
+          npu_task_set_duration (delay, st->delay_ps);
+          npu_task_set_track (delay, pid, tid, "inject");
+          npu_stream_append (s, delay);
+        }
     }
   return s;
 }
@@ -83,6 +96,37 @@ static NpuOp *
 runner_find_op (gpointer data, const char *name)
 {
   return find_op (data, name);
+}
+
+/* Ops whose communication group may hold no other kind of op (spec 003,
+ * aclnnDistributeBarrierV2: "一个模型中的aclnnDistributeBarrierV2需要使用单独通信域，该通信域中不允许有其他算子"). */
+static const char *const exclusive_group_ops[] = { "DistributeBarrierV2", NULL };
+
+static gboolean
+check_exclusive_groups (Runner *run, GError **error)
+{
+  for (guint i = 0; i < run->ops->len; i++)
+    {
+      NpuOp *op = g_ptr_array_index (run->ops, i);
+      if (!g_strv_contains (exclusive_group_ops, op->klass->name))
+        continue;
+      const char *group = json_string_value (json_object_get (op->attrs, "group"));
+      for (guint k = 0; k < run->ops->len; k++)
+        {
+          NpuOp *other = g_ptr_array_index (run->ops, k);
+          const char *og = json_string_value (json_object_get (other->attrs, "group"));
+          if (other->klass != op->klass && g_strcmp0 (og, group) == 0)
+            {
+              g_set_error (error, NPU_SCENARIO_ERROR, NPU_SCENARIO_ERROR_VALUE,
+                           "ops[%u].group: '%s' is the communication group of %s '%s' "
+                           "(ops[%u]), which may hold no other op: give %s a group of its own",
+                           other->index, group, op->klass->name, op->name, op->index,
+                           op->klass->name);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -172,9 +216,13 @@ create_ops (Runner *run, GError **error)
       op->ranks = g_memdup2 (group->ranks->data, sizeof (guint) * group->ranks->len);
       op->stream = (guint) stream;
       g_ptr_array_extend (op->after, before, NULL, NULL);
+      /* The group's name (the aclnn "group" string), for the manifest and for ops that
+       * check it (read from attrs in prepare()). */
+      if (json_object_get (op->attrs, "group") == NULL)
+        json_object_set_new (op->attrs, "group", json_string (group_name));
       g_ptr_array_add (run->ops, op);
     }
-  return TRUE;
+  return check_exclusive_groups (run, error);
 }
 
 /* Memory a data-mode run may use: $NPUSIM_MEMORY_LIMIT bytes if set (for tests and
@@ -243,6 +291,81 @@ describe_link (gpointer data, guint link, guint32 *pid, const char **name)
   return TRUE;
 }
 
+/* "inject.links": scale the bandwidth of every matching link (factors multiply). */
+static gboolean
+apply_link_injects (Runner *run, GError **error)
+{
+  GArray *li = run->sc->link_injects;
+  guint n = npu_fabric_n_links (run->fabric);
+  json_t *links = json_array ();
+  json_object_set_new (run->inject, "links", links);
+  g_autofree double *orig = g_new0 (double, MAX (n, 1));
+  g_autofree gboolean *hit = g_new0 (gboolean, MAX (n, 1));
+  for (guint l = 0; l < n; l++)
+    orig[l] = npu_fabric_link_bandwidth (run->fabric, l);
+  for (guint i = 0; i < li->len; i++)
+    {
+      const NpuLinkInject *x = &g_array_index (li, NpuLinkInject, i);
+      guint matched = 0;
+      for (guint l = 0; l < n; l++)
+        if (g_pattern_match_simple (x->match, npu_fabric_link_name (run->fabric, l)))
+          {
+            npu_fabric_set_link_bandwidth (run->fabric, l, npu_fabric_link_bandwidth (run->fabric, l)
+                                                           * x->bandwidth_factor);
+            hit[l] = TRUE;
+            matched++;
+          }
+      if (matched == 0)
+        {
+          g_set_error (error, NPU_SCENARIO_ERROR, NPU_SCENARIO_ERROR_VALUE,
+                       "inject.links[%u].match: no link of the cluster is named like '%s' "
+                       "(names look like r0.ub_tx, r0.ub_rx, r0.sio->r1, r0.hccs->r3, "
+                       "r0.roce_tx, r0.hbm)", i, x->match);
+          return FALSE;
+        }
+    }
+  for (guint l = 0; l < n; l++)
+    if (hit[l])
+      {
+        json_t *j = json_object ();
+        json_object_set_new (j, "name", json_string (npu_fabric_link_name (run->fabric, l)));
+        json_object_set_new (j, "bandwidth_Bps_preset", json_real (orig[l]));
+        json_object_set_new (j, "bandwidth_Bps", json_real (npu_fabric_link_bandwidth (run->fabric, l)));
+        json_array_append_new (links, j);
+      }
+  json_t *st = json_array ();
+  for (guint i = 0; i < run->sc->stragglers->len; i++)
+    {
+      const NpuStraggler *x = &g_array_index (run->sc->stragglers, NpuStraggler, i);
+      json_t *j = json_object ();
+      json_object_set_new (j, "rank", json_integer (x->rank));
+      json_object_set_new (j, "delay_ps", json_integer ((json_int_t) x->delay_ps));
+      json_array_append_new (st, j);
+    }
+  json_object_set_new (run->inject, "stragglers", st);
+  return TRUE;
+}
+
+/* A failure an op found while the run went on (e.g. DistributeBarrierV2's timeout):
+ * the op sets attrs "runtimeError" to the message; it takes precedence over what the
+ * graph reports (a deadlock that follows from it). */
+static gboolean
+check_runtime_errors (Runner *run, GError **error)
+{
+  for (guint i = 0; i < run->ops->len; i++)
+    {
+      NpuOp *op = g_ptr_array_index (run->ops, i);
+      const char *msg = json_string_value (json_object_get (op->attrs, "runtimeError"));
+      if (msg != NULL)
+        {
+          g_clear_error (error);
+          g_set_error_literal (error, NPU_GRAPH_ERROR, NPU_GRAPH_ERROR_TASK, msg);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static void
 runner_clear (Runner *run)
 {
@@ -265,6 +388,8 @@ runner_clear (Runner *run)
     npu_fabric_free (run->fabric);
   if (run->engine != NULL)
     npu_engine_free (run->engine);
+  if (run->inject != NULL)
+    json_decref (run->inject);
 }
 
 static gboolean
@@ -274,6 +399,8 @@ write_outputs (Runner *run, GError **error)
   NpuReportInput in = { run->sc, run->ops, run->cluster, run->engine, run->graph,
                         run->data_mode, run->level_name };
   json_t *report = npu_report_build (&in, sink);
+  if (run->sc->stragglers->len > 0 || run->sc->link_injects->len > 0)
+    json_object_set (report, "inject", run->inject);
   NpuTraceWriter *trace = g_steal_pointer (&run->trace);
   if (!npu_trace_writer_close (trace, error))
     return FALSE;
@@ -367,6 +494,9 @@ npu_run_scenario (NpuScenario *sc, const NpuRunOptions *opt, GError **error)
       g_prefix_error (&local, "cluster.ranks: ");
       goto fail;
     }
+  run.inject = json_object ();
+  if (!apply_link_injects (&run, &local))
+    goto fail;
   run.graph = npu_graph_new (run.engine, run.fabric, sink, run.data_mode, TRUE);
   run.streams = g_hash_table_new (g_direct_hash, g_direct_equal);
   run.ops = g_ptr_array_new_with_free_func ((GDestroyNotify) npu_op_free);
@@ -395,6 +525,7 @@ npu_run_scenario (NpuScenario *sc, const NpuRunOptions *opt, GError **error)
   gboolean ok = npu_graph_run (run.graph, &local);
   if (run.progress_shown)
     fputc ('\n', stderr);
+  ok = check_runtime_errors (&run, &local) && ok;
   if (!ok || !write_outputs (&run, &local))
     goto fail;
   runner_clear (&run);

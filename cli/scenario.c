@@ -2,11 +2,13 @@
  * validated by each operator's create(). */
 #include "cli/scenario.h"
 #include <string.h>
+#include <math.h>
 
 G_DEFINE_QUARK (npu-scenario-error-quark, npu_scenario_error)
 
 static const char *const top_keys[] = {
-  "name", "description", "seed", "mode", "trace_level", "cluster", "groups", "ops", NULL
+  "name", "description", "seed", "mode", "trace_level", "cluster", "groups", "ops", "inject",
+  NULL
 };
 
 static gboolean
@@ -46,6 +48,14 @@ npu_scenario_free (NpuScenario *s)
     npu_preset_free (s->preset);
   if (s->groups != NULL)
     g_ptr_array_unref (s->groups);
+  if (s->stragglers != NULL)
+    g_array_unref (s->stragglers);
+  if (s->link_injects != NULL)
+    {
+      for (guint i = 0; i < s->link_injects->len; i++)
+        g_free (g_array_index (s->link_injects, NpuLinkInject, i).match);
+      g_array_unref (s->link_injects);
+    }
   if (s->root != NULL)
     json_decref (s->root);
   g_free (s);
@@ -266,6 +276,88 @@ parse_groups (NpuScenario *s, json_t *groups, GError **error)
   return TRUE;
 }
 
+/* "inject": {"stragglers": [{"rank": r, "delay_us": d}],
+ *            "links": [{"match": "glob", "bandwidth_factor": f}]} */
+static gboolean
+parse_inject (NpuScenario *s, json_t *inject, GError **error)
+{
+  s->stragglers = g_array_new (FALSE, FALSE, sizeof (NpuStraggler));
+  s->link_injects = g_array_new (FALSE, FALSE, sizeof (NpuLinkInject));
+  if (inject == NULL)
+    return TRUE;
+  if (!json_is_object (inject))
+    return fail (error, NPU_SCENARIO_ERROR_VALUE,
+                 "inject: expected an object {\"stragglers\": [...], \"links\": [...]}");
+  const char *key;
+  json_t *v;
+  json_object_foreach (inject, key, v)
+    if (!g_str_equal (key, "stragglers") && !g_str_equal (key, "links"))
+      return fail (error, NPU_SCENARIO_ERROR_KEY,
+                   "inject.%s: unknown key (known: stragglers, links)", key);
+  json_t *list = json_object_get (inject, "stragglers");
+  if (list != NULL && !json_is_array (list))
+    return fail (error, NPU_SCENARIO_ERROR_VALUE,
+                 "inject.stragglers: expected a list of {\"rank\": r, \"delay_us\": d}");
+  gsize i;
+  json_t *item;
+  json_array_foreach (list, i, item)
+    {
+      if (!json_is_object (item))
+        return fail (error, NPU_SCENARIO_ERROR_VALUE,
+                     "inject.stragglers[%zu]: expected {\"rank\": r, \"delay_us\": d}", i);
+      json_object_foreach (item, key, v)
+        if (!g_str_equal (key, "rank") && !g_str_equal (key, "delay_us"))
+          return fail (error, NPU_SCENARIO_ERROR_KEY,
+                       "inject.stragglers[%zu].%s: unknown key (known: rank, delay_us)", i, key);
+      json_t *rank = json_object_get (item, "rank"), *delay = json_object_get (item, "delay_us");
+      if (!json_is_integer (rank) || json_integer_value (rank) < 0
+          || json_integer_value (rank) >= (json_int_t) s->n_ranks)
+        return fail (error, NPU_SCENARIO_ERROR_VALUE,
+                     "inject.stragglers[%zu].rank: expected a rank in 0..%u", i, s->n_ranks - 1);
+      if (!json_is_number (delay) || !(json_number_value (delay) >= 0)
+          || json_number_value (delay) > 1e9)
+        return fail (error, NPU_SCENARIO_ERROR_VALUE,
+                     "inject.stragglers[%zu].delay_us: expected a number of microseconds >= 0",
+                     i);
+      NpuStraggler st = { (guint) json_integer_value (rank),
+                          (NpuTime) llround (json_number_value (delay) * NPU_PS_PER_US) };
+      for (guint k = 0; k < s->stragglers->len; k++)
+        if (g_array_index (s->stragglers, NpuStraggler, k).rank == st.rank)
+          return fail (error, NPU_SCENARIO_ERROR_VALUE,
+                       "inject.stragglers[%zu].rank: rank %u is already a straggler", i,
+                       st.rank);
+      g_array_append_val (s->stragglers, st);
+    }
+  list = json_object_get (inject, "links");
+  if (list != NULL && !json_is_array (list))
+    return fail (error, NPU_SCENARIO_ERROR_VALUE,
+                 "inject.links: expected a list of {\"match\": \"r0.ub_tx\", "
+                 "\"bandwidth_factor\": f}");
+  json_array_foreach (list, i, item)
+    {
+      if (!json_is_object (item))
+        return fail (error, NPU_SCENARIO_ERROR_VALUE,
+                     "inject.links[%zu]: expected {\"match\": glob, \"bandwidth_factor\": f}",
+                     i);
+      json_object_foreach (item, key, v)
+        if (!g_str_equal (key, "match") && !g_str_equal (key, "bandwidth_factor"))
+          return fail (error, NPU_SCENARIO_ERROR_KEY,
+                       "inject.links[%zu].%s: unknown key (known: match, bandwidth_factor)", i,
+                       key);
+      json_t *match = json_object_get (item, "match"), *f = json_object_get (item, "bandwidth_factor");
+      if (!json_is_string (match) || json_string_length (match) == 0)
+        return fail (error, NPU_SCENARIO_ERROR_VALUE,
+                     "inject.links[%zu].match: expected a link name or glob (e.g. \"r0.ub_tx\", "
+                     "\"r*.sio->*\")", i);
+      if (!json_is_number (f) || !(json_number_value (f) > 0) || json_number_value (f) > 1e6)
+        return fail (error, NPU_SCENARIO_ERROR_VALUE,
+                     "inject.links[%zu].bandwidth_factor: expected a number > 0", i);
+      NpuLinkInject li = { g_strdup (json_string_value (match)), json_number_value (f) };
+      g_array_append_val (s->link_injects, li);
+    }
+  return TRUE;
+}
+
 NpuScenario *
 npu_scenario_load (const char *path, const char *const *sets, GError **error)
 {
@@ -364,7 +456,8 @@ npu_scenario_load (const char *path, const char *const *sets, GError **error)
       return NULL;
     }
   if (!parse_cluster (s, cluster, hw_sets, error)
-      || !parse_groups (s, json_object_get (s->root, "groups"), error))
+      || !parse_groups (s, json_object_get (s->root, "groups"), error)
+      || !parse_inject (s, json_object_get (s->root, "inject"), error))
     return NULL;
   s->ops = json_object_get (s->root, "ops");
   if (!json_is_array (s->ops) || json_array_size (s->ops) == 0)

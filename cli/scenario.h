@@ -3,7 +3,8 @@
  * A scenario is one JSON object (README "Scenario format"):
  *   name, description, seed, mode ("data" | "timing"), trace_level ("op"|"task"|"all"),
  *   cluster {preset, ranks, set {field: value}}, groups {name: "all" | [ranks]},
- *   ops [ {op, name, group, stream, after, ...op-specific keys} ].
+ *   ops [ {op, name, group, stream, after, ...op-specific keys} ],
+ *   inject {stragglers [{rank, delay_us}], links [{match, bandwidth_factor}]}.
  * Every error names the key path ("ops[2].count: expected a positive integer"). */
 #pragma once
 #include <glib.h>
@@ -20,6 +21,21 @@ typedef enum {
   NPU_SCENARIO_ERROR_KEY,    /* unknown key */
   NPU_SCENARIO_ERROR_VALUE,  /* wrong type or impossible value */
 } NpuScenarioError;
+
+/** NpuStraggler: "inject.stragglers[i]": every stream of @rank starts @delay_ps late
+ *  (its host issues everything that much later). */
+typedef struct {
+  guint rank;
+  NpuTime delay_ps;
+} NpuStraggler;
+
+/** NpuLinkInject: "inject.links[i]": every fabric link whose name matches the glob
+ *  @match (e.g. "r0.ub_tx", "r*.sio->*") runs at @bandwidth_factor times its
+ *  bandwidth. */
+typedef struct {
+  char *match;
+  double bandwidth_factor;
+} NpuLinkInject;
 
 /** NpuGroup: a named communication group: distinct global ranks in group order. */
 typedef struct {
@@ -39,6 +55,8 @@ typedef struct {
   guint n_ranks;
   GPtrArray *groups;     /* (element-type NpuGroup) in file order */
   json_t *ops;           /* the "ops" array (borrowed from root) */
+  GArray *stragglers;    /* NpuStraggler, file order ("inject.stragglers") */
+  GArray *link_injects;  /* NpuLinkInject, file order ("inject.links") */
   json_t *root;          /* owned */
 } NpuScenario;
 

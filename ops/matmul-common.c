@@ -1,0 +1,291 @@
+/* npusim — shared matmul numerics, swizzle, fixpipe write-out (see ops/matmul-common.h). */
+#include "ops/matmul-common.h"
+#include <string.h>
+#include "ops/quant-scale.h"
+
+static void
+store_row (NpuDtype dt, gpointer out, gsize base, const float *v, guint n)
+{
+  if (dt == NPU_DT_FP16)
+    {
+      guint16 *o = (guint16 *) out + base;
+      for (guint j = 0; j < n; j++)
+        o[j] = npu_f32_to_f16 (v[j]);
+    }
+  else
+    {
+      g_assert (dt == NPU_DT_BF16);
+      guint16 *o = (guint16 *) out + base;
+      for (guint j = 0; j < n; j++)
+        o[j] = npu_f32_to_bf16 (v[j]);
+    }
+}
+
+void
+npu_mm_dequant_i32 (const gint32 *acc, gsize acc_ld, guint rows, guint cols,
+                    const float *x2_scale, const float *x1_scale, NpuDtype out_dt,
+                    gpointer out, gsize out_ld)
+{
+  g_autofree float *row = g_new (float, MAX (cols, 1));
+  for (guint i = 0; i < rows; i++)
+    {
+      const gint32 *a = acc + (gsize) i * acc_ld;
+      for (guint j = 0; j < cols; j++)
+        row[j] = (float) a[j]; /* CAST_RINT: int32 -> fp32 rounds to nearest even */
+      if (x2_scale != NULL)
+        for (guint j = 0; j < cols; j++)
+          row[j] = row[j] * x2_scale[j];
+      if (x1_scale != NULL)
+        {
+          float s = x1_scale[i];
+          for (guint j = 0; j < cols; j++)
+            row[j] = row[j] * s;
+        }
+      store_row (out_dt, out, (gsize) i * out_ld, row, cols);
+    }
+}
+
+void
+npu_mm_fixpipe_dequant (const gint32 *acc, gsize acc_ld, guint rows, guint cols,
+                        const guint64 *packed, guint16 *out, gsize out_ld)
+{
+  g_autofree float *s = g_new (float, MAX (cols, 1));
+  for (guint j = 0; j < cols; j++)
+    s[j] = npu_quant_scale19 (packed[j]);
+  for (guint i = 0; i < rows; i++)
+    {
+      const gint32 *a = acc + (gsize) i * acc_ld;
+      guint16 *o = out + (gsize) i * out_ld;
+      for (guint j = 0; j < cols; j++)
+        o[j] = npu_f32_to_f16 ((float) a[j] * s[j]);
+    }
+}
+
+void
+npu_mm_pertoken_f16 (guint16 *out, gsize out_ld, guint rows, guint cols, const float *x1_scale)
+{
+  for (guint i = 0; i < rows; i++)
+    {
+      guint16 *o = out + (gsize) i * out_ld;
+      float s = x1_scale[i];
+      for (guint j = 0; j < cols; j++)
+        o[j] = npu_f32_to_f16 (npu_f16_to_f32 (o[j]) * s);
+    }
+}
+
+void
+npu_mm_cast_f32 (const float *acc, gsize acc_ld, guint rows, guint cols, NpuDtype out_dt,
+                 gpointer out, gsize out_ld)
+{
+  for (guint i = 0; i < rows; i++)
+    store_row (out_dt, out, (gsize) i * out_ld, acc + (gsize) i * acc_ld, cols);
+}
+
+void
+npu_mm_swizzle (guint loop, guint m_loop, guint n_loop, guint direction, guint count,
+                guint *m_idx, guint *n_idx)
+{
+  g_assert (m_loop > 0 && n_loop > 0 && count > 0);
+  guint in_batch = loop % (m_loop * n_loop);
+  if (direction == 0)
+    {
+      guint bands = (m_loop + count - 1) / count;
+      guint band = in_batch / (count * n_loop);
+      guint in_band = in_batch % (count * n_loop);
+      guint rows = band == bands - 1 ? m_loop - count * band : count;
+      *m_idx = band * count + in_band % rows;
+      *n_idx = in_band / rows;
+      if (band % 2 != 0)
+        *n_idx = n_loop - *n_idx - 1;
+    }
+  else
+    {
+      guint bands = (n_loop + count - 1) / count;
+      guint band = in_batch / (count * m_loop);
+      guint in_band = in_batch % (count * m_loop);
+      guint cols = band == bands - 1 ? n_loop - count * band : count;
+      *m_idx = in_band / cols;
+      *n_idx = band * count + in_band % cols;
+      if (band % 2 != 0)
+        *m_idx = m_loop - *m_idx - 1;
+    }
+}
+
+typedef struct {
+  NpuMmWriteOut kind;
+  gpointer scratch;
+  guint rows, cols;
+  const guint64 *packed;
+  NpuDtype out_dt;
+  gpointer out;
+  gsize out_ld;
+} WriteOut;
+
+static gboolean
+writeout_effect (gpointer data, GError **error)
+{
+  WriteOut *w = data;
+  if (w->scratch == NULL || w->out == NULL)
+    return TRUE;
+  if (w->kind == NPU_MM_OUT_CAST)
+    npu_mm_cast_f32 (w->scratch, w->cols, w->rows, w->cols, w->out_dt, w->out, w->out_ld);
+  else
+    npu_mm_fixpipe_dequant (w->scratch, w->cols, w->rows, w->cols, w->packed, w->out,
+                            w->out_ld);
+  return TRUE;
+}
+
+NpuTask *
+npu_mm_writeout_task_new (const NpuOpEnv *env, NpuTask *cube, NpuMmWriteOut kind,
+                          gpointer scratch, guint rows, guint cols, const guint64 *packed,
+                          NpuDtype out_dt, gpointer out, gsize out_ld, guint write_buffer,
+                          guint64 write_offset, guint64 write_length)
+{
+  g_autofree char *name = g_strdup_printf ("%s fixpipe", npu_task_name (cube));
+  NpuTask *t = npu_graph_task_new (env->graph, name);
+  npu_task_set_hidden (t);
+  npu_task_depends_on (t, cube);
+  if (write_length > 0)
+    npu_task_writes (t, write_buffer, write_offset, write_length);
+  WriteOut *w = g_new0 (WriteOut, 1);
+  *w = (WriteOut) { kind, scratch, rows, cols, packed, out_dt, out, out_ld };
+  npu_task_set_effect (t, writeout_effect, w, g_free);
+  return t;
+}
+
+gboolean
+npu_mm_get_int (const json_t *obj, const char *key, const char *path, gint64 dflt,
+                gint64 *out, GError **error)
+{
+  json_t *v = json_object_get (obj, key);
+  if (v == NULL)
+    {
+      *out = dflt;
+      return TRUE;
+    }
+  if (!json_is_integer (v))
+    {
+      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO, "%s.%s: expected an integer",
+                   path, key);
+      return FALSE;
+    }
+  *out = (gint64) json_integer_value (v);
+  return TRUE;
+}
+
+gboolean
+npu_mm_fill_x2scale_int64 (NpuTensor *t, const json_t *spec, double low, double high,
+                           guint round_mode, const char *path, const NpuOpEnv *env,
+                           const NpuOp *op, guint rank, guint stream_id, GError **error)
+{
+  g_return_val_if_fail (npu_tensor_dtype (t) == NPU_DT_INT64, FALSE);
+  if (spec != NULL && json_is_object (spec) && json_object_get (spec, "npy") != NULL)
+    return npu_op_fill_input (t, spec, path, env, op, rank, stream_id, error);
+  gint64 n = npu_tensor_numel (t);
+  g_autoptr (NpuTensor) f = npu_tensor_new (NPU_DT_FP32, 1, &n, NPU_FORMAT_ND,
+                                            npu_tensor_data (t) != NULL, error);
+  if (f == NULL)
+    return FALSE;
+  json_t *dflt = json_pack ("{s:s, s:f, s:f}", "dist", "uniform", "low", low, "high", high);
+  gboolean ok = npu_op_fill_input (f, spec != NULL ? spec : dflt, path, env, op, rank,
+                                   stream_id, error);
+  json_decref (dflt);
+  if (!ok)
+    return FALSE;
+  guint64 *dst = npu_tensor_data (t);
+  const float *src = npu_tensor_const_data (f);
+  for (gint64 i = 0; dst != NULL && i < n; i++)
+    dst[i] = npu_quant_pack_scale (src[i], FALSE, 0.0f, round_mode);
+  return TRUE;
+}
+
+/* ---- busy-time attributes ---- */
+
+typedef struct {
+  NpuOp *op;
+  guint W, n_aic, n_aiv;
+  GPtrArray **aic, **aiv; /* [W] */
+} Stats;
+
+static NpuTime
+sum_busy (GPtrArray *tasks)
+{
+  NpuTime s = 0;
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      NpuTask *t = g_ptr_array_index (tasks, i);
+      s += npu_task_end (t) - npu_task_start (t);
+    }
+  return s;
+}
+
+static void
+stats_done (gpointer data, NpuTask *task)
+{
+  Stats *st = data;
+  NpuOp *op = st->op;
+  json_t *arr = json_array ();
+  for (guint g = 0; g < st->W; g++)
+    {
+      NpuTime start = npu_task_start (op->per_rank[g].begin);
+      NpuTime span = npu_task_end (op->per_rank[g].finish) - start;
+      NpuTime aic = sum_busy (st->aic[g]), aiv = sum_busy (st->aiv[g]);
+      json_t *j = json_object ();
+      json_object_set_new (j, "rank", json_integer (op->ranks[g]));
+      json_object_set_new (j, "aic_busy_ps", json_integer ((json_int_t) aic));
+      json_object_set_new (j, "aiv_busy_ps", json_integer ((json_int_t) aiv));
+      json_object_set_new (j, "aic_utilisation",
+                           json_real (span > 0 ? (double) aic / ((double) span * st->n_aic) : 0));
+      json_object_set_new (j, "aiv_utilisation",
+                           json_real (span > 0 ? (double) aiv / ((double) span * st->n_aiv) : 0));
+      json_array_append_new (arr, j);
+    }
+  json_object_set_new (op->attrs, "coreBusy", arr);
+}
+
+static gboolean
+stats_noop (gpointer data, GError **error)
+{
+  return TRUE;
+}
+
+static void
+stats_free (gpointer data)
+{
+  Stats *st = data;
+  for (guint g = 0; g < st->W; g++)
+    {
+      g_ptr_array_unref (st->aic[g]);
+      g_ptr_array_unref (st->aiv[g]);
+    }
+  g_free (st->aic);
+  g_free (st->aiv);
+  g_free (st);
+}
+
+void
+npu_mm_core_busy_attr (NpuOp *op, const NpuOpEnv *env, GPtrArray **aic, GPtrArray **aiv,
+                       guint n_aic, guint n_aiv)
+{
+  Stats *st = g_new0 (Stats, 1);
+  st->op = op;
+  st->W = op->n_ranks;
+  st->n_aic = n_aic;
+  st->n_aiv = n_aiv;
+  st->aic = g_new0 (GPtrArray *, st->W);
+  st->aiv = g_new0 (GPtrArray *, st->W);
+  g_autofree char *name = g_strdup_printf ("%s core busy", op->name);
+  NpuTask *t = npu_graph_task_new (env->graph, name);
+  npu_task_set_hidden (t);
+  for (guint g = 0; g < st->W; g++)
+    {
+      g_assert (op->per_rank != NULL && op->per_rank[g].finish != NULL);
+      npu_task_depends_on (t, op->per_rank[g].finish);
+      st->aic[g] = g_ptr_array_ref (aic[g]);
+      st->aiv[g] = g_ptr_array_ref (aiv[g]);
+    }
+  /* The effect only carries the data's destructor (effects do not run in timing-only
+   * mode; the end hook does). */
+  npu_task_set_effect (t, stats_noop, st, stats_free);
+  npu_task_set_hooks (t, NULL, stats_done, st);
+}
