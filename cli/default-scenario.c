@@ -1,18 +1,24 @@
-/* npusim — the built-in default scenario of `npusim run` with no file: one Atlas A2
- * server (8 x 910B2), an fp16 AllReduce of 1 MiB per rank followed by a bf16
- * AllGather, real tensors, task-level trace. Same as scenarios/a2-default.json. */
+/* npusim — the built-in default scenario of `npusim run` with no file: a MoE layer on
+ * one Atlas A3 node (16 dies): MoeDistributeDispatchV2 with int8 tokens, identity
+ * experts, MoeDistributeCombineV2 in bf16; DeepSeek-V3 shape (H 7168, 256 experts,
+ * top-8) with 16 tokens per die, real tensors, task-level trace. Same as
+ * scenarios/moe-a3-default.json (the former default, an A2 AllReduce + AllGather, is
+ * scenarios/a2-default.json). */
 #include "cli/scenario.h"
 
 static const char default_json[] =
   "{\n"
-  "  \"name\": \"a2-default\",\n"
-  "  \"description\": \"One A2 server: 8-rank fp16 AllReduce (1 MiB per rank) then a bf16 AllGather\",\n"
+  "  \"name\": \"moe-a3-default\",\n"
+  "  \"description\": \"One A3 node (16 dies): a MoE layer, MoeDistributeDispatchV2 (int8) -> identity experts -> MoeDistributeCombineV2 (bf16), DeepSeek-V3 shape (H 7168, 256 experts, top-8), 16 tokens per die\",\n"
   "  \"seed\": 1,\n"
-  "  \"cluster\": {\"preset\": \"a2\", \"ranks\": 8},\n"
+  "  \"cluster\": {\"preset\": \"a3\", \"ranks\": 16},\n"
   "  \"ops\": [\n"
-  "    {\"op\": \"AllReduce\", \"name\": \"allreduce\", \"dtype\": \"float16\", \"count\": 524288},\n"
-  "    {\"op\": \"AllGather\", \"name\": \"allgather\", \"dtype\": \"bfloat16\", \"count\": 65536,\n"
-  "     \"after\": [\"allreduce\"]}\n"
+  "    {\"op\": \"MoeDistributeDispatchV2\", \"name\": \"dispatch\", \"bs\": 16, \"h\": 7168, \"k\": 8,\n"
+  "     \"moeExpertNum\": 256, \"quantMode\": 2,\n"
+  "     \"inputs\": {\"x\": {\"dist\": \"normal\", \"mean\": 0, \"std\": 1}}},\n"
+  "    {\"op\": \"MoeExperts\", \"name\": \"experts\", \"dispatch\": \"dispatch\"},\n"
+  "    {\"op\": \"MoeDistributeCombineV2\", \"name\": \"combine\", \"dispatch\": \"dispatch\",\n"
+  "     \"experts\": \"experts\"}\n"
   "  ]\n"
   "}\n";
 

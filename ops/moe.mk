@@ -1,1 +1,36 @@
 # ops/moe.mk: owned by the moe work; included from Makefile.am.
+# MoeDistributeDispatch / MoeDistributeCombine (aclnn V1-V3) and the MoeExperts op.
+libnpusim_ops_a_SOURCES += ops/moe.h ops/moe-private.h ops/moe-params.c ops/moe-routing.c \
+	ops/moe-layout.c ops/moe-numerics.c ops/moe-cost.c ops/moe-registry.c \
+	ops/moe-dispatch.c ops/moe-experts.c ops/moe-combine.c ops/moe-a3-plan.c \
+	ops/moe-a2-plan.c
+
+# Tests: kernel arithmetic (C), NumPy reference of every output, parameter checks.
+check_PROGRAMS += tests/test-moe-numerics
+tests_test_moe_numerics_SOURCES = tests/test-moe-numerics.c
+tests_test_moe_numerics_LDADD = $(NPU_LIB_OPS) $(NPU_LIBS)
+TESTS += tests/test-moe-numerics tests/test-moe-reference.py tests/test-moe-params.py
+EXTRA_DIST += tests/moe_reference.py tests/test-moe-reference.py tests/test-moe-params.py
+TESTS += tests/test-moe-routing.py
+EXTRA_DIST += tests/test-moe-routing.py bench/fidelity-moe.py
+
+# Scenarios: the spec's call examples, the DeepSeek-V3-shaped layer at EP 8..256 (timing)
+# with a scaled-down data copy; recorded/ holds scenarios that read user-supplied
+# routing files (not run by tests/test-scenarios.py; tests/test-moe-routing.py runs them
+# when ../shared/data/routing is present).
+dist_scenarios_DATA += scenarios/moe-a3-default.json \
+	scenarios/moe-a3-spec-v1.json scenarios/moe-a3-spec-v3.json \
+	scenarios/moe-a2-spec-example.json scenarios/moe-a2-hierarchical.json \
+	scenarios/moe-deepseek-ep8.json scenarios/moe-deepseek-ep16.json \
+	scenarios/moe-deepseek-ep32.json scenarios/moe-deepseek-ep64.json \
+	scenarios/moe-deepseek-ep256.json scenarios/moe-deepseek-ep16-data.json
+EXTRA_DIST += scenarios/recorded/moe-qwen-layer12.json
+
+# Benchmark of the EP 256 layer (not part of `make check`): wall time and peak memory of
+# timing-only and data mode, JSON in bench/results/moe-ep256.json (a run on the project
+# machine is kept in bench/moe-ep256-results.json).
+EXTRA_DIST += bench/bench-moe.py bench/moe-ep256-results.json
+bench-moe: npusim
+	@mkdir -p bench/results
+	$(NUMPY_PYTHON) $(srcdir)/bench/bench-moe.py --npusim ./npusim --json bench/results/moe-ep256.json
+.PHONY: bench-moe

@@ -1,0 +1,486 @@
+/* npusim — MoeDistributeDispatch / MoeDistributeCombine on A2 (moe_distribute_dispatch_a2.h,
+ * moe_distribute_combine_a2.h, the design document's sections 2-3; REFERENCE 4.2 / 5.2):
+ * AIV cores prepare, the AICPU moves the data with RDMA batch writes.
+ *
+ * Dispatch, on every die:
+ *  1. IndexSort + ReorderTokens (AIV): every core scans the routing (a pass over the
+ *     BS * K list), then the valid (token, k) list is split evenly over the cores; per
+ *     row a core loads the token, quantises it (quantMode 2) and writes it into the
+ *     WindowsOut region of its destination rank, packed per destination (die-local
+ *     DMAs). The last core writes the count array + FLAG1 of every destination.
+ *  2. SyncAll, the batch-write descriptors (one per destination), then AIV 0 hands
+ *     them to the AICPU (hccl BatchWrite): the AICPU issues one write per destination
+ *     rank, one after the other (cost.aicpu_task_issue_us each, the design's 1-2 us):
+ *     HCCS to the dies of the same server (an SDMA transfer: cost.sdma_fixed_*,
+ *     cost.sdma_task_bw_Bps), RoCE to the other servers (an RDMA write:
+ *     cost.rdma_fixed_us, the NIC's bandwidth). Counts, tokens and FLAG2 go in the same
+ *     write; the rank's own part is copied locally by the last core.
+ *  3. WaitDispatch: the source ranks are split over the cores; a core polls FLAG1 then
+ *     FLAG2 of each of its sources (two GM reads per source once the data is in).
+ *  4. SyncAll, GetStatusCumSum (epRecvCounts, expertTokenNums on the last core), then
+ *     LocalWindowCopy: per local expert, the rows of the core's sources go from the
+ *     window into expandX (and dynamicScales, expandScales).
+ * Combine: the expert rank packs the rows per token owner into WindowsOut (AIV, split
+ * over the owners), the AICPU issues one write per owner, and on the owner the tokens
+ * are split over the cores, which wait for all writes and reduce (same arithmetic and
+ * order as A3).
+ * Hierarchical option (HCCL_INTRA_PCIE_ENABLE=1, HCCL_INTRA_ROCE_ENABLE=0; the layered
+ * kernels): across servers a token crosses RoCE once per destination server, to the
+ * die of the same local index there (the relay), which forwards its rows over HCCS;
+ * combine pre-reduces each token's rows of one server on that server's relay
+ * (SumToWindow: fp32 weighted sum, rounded to the token dtype) and the owner adds the
+ * servers' partial sums (SumToServer), so crossing RoCE carries one row per token and
+ * server instead of one per expert. */
+#include "ops/moe-private.h"
+#include <string.h>
+
+typedef struct {
+  const NpuOpEnv *env;
+  NpuOp *op;
+  const NpuHw *hw;
+  NpuCluster *cl;
+  MoeDispatch *d;
+  const MoeAttrs *a;
+  const MoeLayout *l;
+  guint slot_bytes;
+  guint64 xs, os;
+} A2Plan;
+
+static guint
+rank_of (A2Plan *p, guint g)
+{
+  return npu_op_rank_of (p->op, g);
+}
+
+static void
+split (guint total, guint cores, guint c, guint *start, guint *count)
+{
+  guint per = total / cores, rem = total % cores;
+  *start = per * c + MIN (c, rem);
+  *count = per + (c < rem);
+}
+
+static NpuTask *
+aiv (A2Plan *p, guint g, guint core, const char *name, NpuTime dur)
+{
+  NpuTask *t = npu_op_task_new (p->op, p->env, g, name, NPU_TASK_COMPUTE, NPU_TRACK_AIV, core);
+  npu_task_set_server (t, npu_cluster_aiv (p->cl, rank_of (p, g), core));
+  npu_task_set_duration (t, dur);
+  return t;
+}
+
+static NpuTask *
+barrier (A2Plan *p, guint g, const char *name, NpuTime dur)
+{
+  NpuTask *t = npu_op_task_new (p->op, p->env, g, name, NPU_TASK_CONTROL, NPU_TRACK_COMM_GROUP, 0);
+  npu_task_set_duration (t, dur);
+  return t;
+}
+
+/* One transfer of @bytes from @src to @dst: an AICPU-issued write (SDMA over HCCS in a
+ * server, RDMA over RoCE across servers); @issue_prev chains the AICPU's issues. */
+static NpuTask *
+transfer (A2Plan *p, guint owner, guint src, guint dst, guint64 bytes, NpuTask **issue_prev,
+          NpuTask *after, const char *what)
+{
+  const NpuHw *hw = p->hw;
+  guint rs = rank_of (p, src), rd = rank_of (p, dst);
+  gboolean same = npu_cluster_same_server (p->cl, rs, rd);
+  g_autofree char *iname = g_strdup_printf ("issue %s -> r%u", what, rd);
+  NpuTask *iss = npu_op_task_new (p->op, p->env, owner, iname, NPU_TASK_CONTROL,
+                                  NPU_TRACK_AICPU, 0);
+  npu_task_set_server (iss, npu_cluster_aicpu (p->cl, rank_of (p, owner), 0));
+  npu_task_set_duration (iss, hw->aicpu_task_issue_ps);
+  npu_task_depends_on (iss, after);
+  if (*issue_prev != NULL)
+    npu_task_depends_on (iss, *issue_prev);
+  *issue_prev = iss;
+  g_autofree char *name = g_strdup_printf ("%s %s r%u->r%u", same ? "SDMA" : "RDMA", what, rs, rd);
+  NpuTask *t = npu_op_task_new (p->op, p->env, owner, name, NPU_TASK_COMM,
+                                NPU_TRACK_COMM_PLANE, rd);
+  guint links[NPU_MAX_PATH];
+  guint n = npu_cluster_path (p->cl, rs, rd, links);
+  npu_task_set_duration (t, same ? npu_cost_sdma_fixed (hw, bytes) : hw->rdma_fixed_ps);
+  npu_task_set_flow (t, links, n, bytes, same ? hw->sdma_task_bw_Bps : hw->rdma_task_bw_Bps);
+  npu_task_depends_on (t, iss);
+  return t;
+}
+
+/* A die-local write of @bytes through an AIV core's MTE (IPC over HCCS for a peer of the
+ * same server, used by the hierarchical relays). */
+static NpuTask *
+ipc_write (A2Plan *p, guint owner, guint core, guint src, guint dst, guint64 bytes,
+           NpuTask *after, const char *what)
+{
+  guint rs = rank_of (p, src), rd = rank_of (p, dst);
+  g_autofree char *name = g_strdup_printf ("%s r%u->r%u", what, rs, rd);
+  NpuTask *t = npu_op_task_new (p->op, p->env, owner, name, rs == rd ? NPU_TASK_MEMORY
+                                : NPU_TASK_COMM, NPU_TRACK_COMM_PLANE, rd);
+  guint links[NPU_MAX_PATH];
+  guint n = npu_cluster_path (p->cl, rs, rd, links);
+  npu_task_set_duration (t, p->hw->vector_op_overhead_ps);
+  npu_task_set_flow (t, links, n, MAX (bytes, 1), moe_core_write_Bps (p->hw));
+  npu_task_depends_on (t, after);
+  (void) core;
+  return t;
+}
+
+static void
+plan_init (A2Plan *p, MoeDispatch *d, NpuOp *op, const NpuOpEnv *env)
+{
+  memset (p, 0, sizeof *p);
+  p->env = env;
+  p->op = op;
+  p->hw = env->hw;
+  p->cl = env->cluster;
+  p->d = d;
+  p->a = &d->a;
+  p->l = d->layout;
+  p->slot_bytes = moe_win_slot_bytes (p->a);
+  p->xs = npu_dtype_size (p->a->x_dtype);
+  p->os = npu_dtype_size (p->a->expand_dtype);
+}
+
+/* rows source g sends to destination EP rank e (routed entries) */
+static guint
+rows_to (A2Plan *p, guint g, guint e)
+{
+  const MoeRankLayout *r = &p->l->r[g];
+  guint n = 0;
+  for (guint i = 0; i < r->n_slots; i++)
+    n += r->dst_ep[i] == (gint32) e;
+  return n;
+}
+
+/* distinct tokens of g with a row for a die of server @server (hierarchical) */
+static guint
+tokens_to_server (A2Plan *p, guint g, guint server)
+{
+  const MoeAttrs *a = p->a;
+  const MoeRankLayout *r = &p->l->r[g];
+  guint n = 0, per = a->k + a->shared_experts;
+  for (guint t = 0; t < a->bs[g]; t++)
+    for (guint j = 0; j < per; j++)
+      {
+        gint32 e = r->dst_ep[t * per + j];
+        if (e >= 0 && npu_cluster_server_of (p->cl, rank_of (p, (guint) e)) == server)
+          {
+            n++;
+            break;
+          }
+      }
+  return n;
+}
+
+gboolean
+moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
+{
+  NpuOp *op = &d->b.base;
+  A2Plan p;
+  plan_init (&p, d, op, env);
+  const MoeAttrs *a = p.a;
+  const NpuHw *hw = p.hw;
+  guint n = a->n, W = a->ep, H = a->h, L = p.l->L;
+  guint per_server = hw->dies_per_server;
+  NpuTask **begin = g_new0 (NpuTask *, n);
+  NpuTask **sync1 = g_new0 (NpuTask *, n);
+  /* arrive[d * n + s]: the task after which source s's data is in d's window */
+  NpuTask **arrive = g_new0 (NpuTask *, (gsize) n * n);
+  for (guint g = 0; g < n; g++)
+    begin[g] = npu_op_begin (op, env, g, hw->kernel_launch_ps);
+
+  /* 1-2: pack and send */
+  for (guint g = 0; g < n; g++)
+    {
+      const MoeRankLayout *r = &p.l->r[g];
+      NpuTime sort = moe_cost_stages (hw, 2, (guint64) a->bs[g] * a->k, 4, 0);
+      NpuTime row = moe_cost_dma (hw, H * p.xs, FALSE) + moe_cost_dma (hw, p.slot_bytes, TRUE)
+                    + (a->quant_mode == 2 ? moe_cost_stages (hw, 8, H, 4, 0) : 0);
+      sync1[g] = barrier (&p, g, "SyncAll (packed)", hw->flag_poll_ps);
+      for (guint c = 0; c < a->aiv; c++)
+        {
+          guint start, cnt;
+          split (r->n_send, a->aiv, c, &start, &cnt);
+          NpuTask *t = aiv (&p, g, c, "IndexSort + ReorderTokens", sort + cnt * row);
+          npu_task_depends_on (t, begin[g]);
+          if (c == 0)
+            npu_task_reads (t, d->buf_x[g], 0, (guint64) a->bs[g] * H * p.xs);
+          npu_task_depends_on (sync1[g], t);
+        }
+      NpuTask *bw = aiv (&p, g, 0, "BatchWrite descriptors", moe_cost_dma (hw, 32ull * W, TRUE));
+      npu_task_depends_on (bw, sync1[g]);
+      NpuTask *issue_prev = NULL;
+      guint e = g;  /* tp is 0 on A2: group rank = EP rank */
+      if (!a->hierarchical)
+        for (guint k = 1; k <= W; k++)
+          {
+            guint dst = (e + k) % W;  /* staggered, own rank last (local copy) */
+            guint64 bytes = 64 + (guint64) rows_to (&p, g, dst) * p.slot_bytes + 4;
+            if (dst == e)
+              {
+                NpuTask *cp = aiv (&p, g, a->aiv - 1, "local window copy",
+                                   rows_to (&p, g, dst) * (moe_cost_dma (hw, p.slot_bytes, FALSE)
+                                                           + moe_cost_dma (hw, p.slot_bytes, TRUE)));
+                npu_task_depends_on (cp, sync1[g]);
+                arrive[dst * n + g] = cp;
+                continue;
+              }
+            arrive[dst * n + g] = transfer (&p, g, g, dst, bytes, &issue_prev, bw, "dispatch");
+          }
+      else
+        {
+          /* own server directly over HCCS, the other servers through their relay */
+          guint my_server = g / per_server;
+          for (guint k = 0; k < W; k++)
+            {
+              guint dst = k;
+              if (dst / per_server != my_server)
+                continue;
+              guint64 bytes = 64 + (guint64) rows_to (&p, g, dst) * p.slot_bytes + 4;
+              if (dst == g)
+                {
+                  NpuTask *cp = aiv (&p, g, a->aiv - 1, "local window copy",
+                                     rows_to (&p, g, dst) * 2 * moe_cost_dma (hw, p.slot_bytes, FALSE));
+                  npu_task_depends_on (cp, sync1[g]);
+                  arrive[dst * n + g] = cp;
+                  continue;
+                }
+              arrive[dst * n + g] = transfer (&p, g, g, dst, bytes, &issue_prev, bw, "dispatch");
+            }
+          for (guint s2 = 0; s2 < W / per_server; s2++)
+            {
+              if (s2 == my_server)
+                continue;
+              guint relay = s2 * per_server + g % per_server;
+              guint64 tb = (guint64) tokens_to_server (&p, g, s2)
+                           * (H * p.os + 4 + 4 * ((a->k + 7) / 8 * 8) * 4) + 64;
+              NpuTask *x = transfer (&p, g, g, relay, tb, &issue_prev, bw, "dispatch (to relay)");
+              /* the relay's AIV forwards the rows over HCCS (IPC) */
+              for (guint k = 0; k < per_server; k++)
+                {
+                  guint dst = s2 * per_server + k;
+                  guint64 rb = (guint64) rows_to (&p, g, dst) * p.slot_bytes + 64;
+                  arrive[dst * n + g] = ipc_write (&p, relay, 0, relay, dst, rb, x, "forward");
+                }
+            }
+        }
+    }
+
+  /* 3-4: wait, copy out, meta */
+  for (guint g = 0; g < n; g++)
+    {
+      const MoeRankLayout *r = &p.l->r[g];
+      NpuTask *sync2 = barrier (&p, g, "SyncAll (received)", hw->flag_poll_ps);
+      for (guint c = 0; c < a->aiv; c++)
+        {
+          guint s0, ns;
+          split (W, a->aiv, c, &s0, &ns);
+          if (ns == 0)
+            {
+              npu_task_depends_on (sync2, sync1[g]);
+              continue;
+            }
+          NpuTask *w = aiv (&p, g, c, "WaitDispatch", 2 * ns * hw->flag_poll_ps);
+          npu_task_depends_on (w, sync1[g]);
+          for (guint s = s0; s < s0 + ns; s++)
+            {
+              g_assert (arrive[g * n + s] != NULL);
+              npu_task_depends_on (w, arrive[g * n + s]);
+            }
+          npu_task_depends_on (sync2, w);
+        }
+      g_autoptr (GPtrArray) ends = g_ptr_array_new ();
+      NpuTask *meta = aiv (&p, g, a->aiv - 1, "GetStatusCumSum",
+                           moe_cost_stages (hw, 3, (guint64) W * L, 4, 0)
+                           + moe_cost_dma (hw, 4ull * W * L + 8ull * L, TRUE));
+      npu_task_depends_on (meta, sync2);
+      npu_task_writes (meta, d->buf_meta[g], (guint64) r->rows * 16, 4096);
+      MoeCopyJob *mj = g_new0 (MoeCopyJob, 1);
+      *mj = (MoeCopyJob) { d, g, 0, 0, FALSE };
+      npu_task_set_effect (meta, moe_dispatch_meta_effect, mj, g_free);
+      g_ptr_array_add (ends, meta);
+      for (guint c = 0; c < a->aiv; c++)
+        {
+          guint s0, ns;
+          split (W, a->aiv, c, &s0, &ns);
+          NpuTask *prev = sync2;
+          for (guint le = 0; le < L && ns > 0; le++)
+            {
+              guint first = r->blk_first[le * W + s0], rows = 0;
+              for (guint s = s0; s < s0 + ns; s++)
+                rows += r->blk_count[le * W + s];
+              if (rows == 0)
+                continue;
+              NpuTime dur = rows * (moe_cost_dma (hw, p.slot_bytes, FALSE)
+                                    + moe_cost_dma (hw, (guint64) H * p.os, TRUE))
+                            + (a->quant_mode == 2 ? moe_cost_dma (hw, 4ull * rows, TRUE) : 0);
+              g_autofree char *name = g_strdup_printf ("LocalWindowCopy expert %u rows %u+%u",
+                                                       le, first, rows);
+              NpuTask *k = aiv (&p, g, c, name, dur);
+              npu_task_depends_on (k, prev);
+              npu_task_writes (k, d->buf_expand[g], (guint64) first * H * p.os,
+                               (guint64) rows * H * p.os);
+              npu_task_writes (k, d->buf_meta[g], (guint64) first * 16, (guint64) rows * 16);
+              MoeCopyJob *job = g_new0 (MoeCopyJob, 1);
+              *job = (MoeCopyJob) { d, g, first, rows, FALSE };
+              npu_task_set_effect (k, moe_dispatch_copy_effect, job, g_free);
+              prev = k;
+            }
+          g_ptr_array_add (ends, prev);
+        }
+      d->done[g] = npu_op_finish (op, env, g, ends);
+    }
+  g_free (begin);
+  g_free (sync1);
+  g_free (arrive);
+  (void) error;
+  return TRUE;
+}
+
+static guint
+combine_src_bytes_row (MoeCombine *c)
+{
+  const MoeAttrs *a = &c->dispatch->a;
+  if (c->comm_quant == 2)
+    return (a->h + 31) / 32 * 32 + (a->h + 7) / 8 * 2;
+  return a->h * (guint) npu_dtype_size (a->x_dtype);
+}
+
+gboolean
+moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
+{
+  NpuOp *op = &cb->b.base;
+  MoeDispatch *d = cb->dispatch;
+  A2Plan p;
+  plan_init (&p, d, op, env);
+  const MoeAttrs *a = p.a;
+  const NpuHw *hw = p.hw;
+  guint n = a->n, W = a->ep, H = a->h, K = a->k, SE = a->shared_experts;
+  guint per_server = hw->dies_per_server;
+  guint64 rb = combine_src_bytes_row (cb);
+  guint64 xb = (guint64) H * p.xs;
+  NpuTask **begin = g_new0 (NpuTask *, n);
+  NpuTask **arrive = g_new0 (NpuTask *, (gsize) n * n);
+  for (guint g = 0; g < n; g++)
+    {
+      begin[g] = npu_op_begin (op, env, g, hw->kernel_launch_ps);
+      NpuOp *src = cb->experts != NULL ? &cb->experts->b.base : &d->b.base;
+      if (src->per_rank != NULL && src->per_rank[g].finish != NULL)
+        npu_task_depends_on (begin[g], src->per_rank[g].finish);
+    }
+  /* rows of expert rank g that belong to owner s */
+  for (guint g = 0; g < n; g++)
+    {
+      const MoeRankLayout *r = &p.l->r[g];
+      g_autofree guint *to = g_new0 (guint, W);
+      for (guint row = 0; row < r->rows_own; row++)
+        to[r->triple[row * 3]]++;
+      NpuTask *sync = barrier (&p, g, "SyncAll (reordered)", hw->flag_poll_ps);
+      NpuTime row_cost = moe_cost_dma (hw, xb, FALSE) + moe_cost_dma (hw, rb, TRUE)
+                         + (cb->comm_quant == 2 ? moe_cost_stages (hw, 9, H, 4, 0) : 0);
+      for (guint c = 0; c < a->aiv; c++)
+        {
+          guint s0, ns, rows = 0;
+          split (W, a->aiv, c, &s0, &ns);
+          for (guint s = s0; s < s0 + ns; s++)
+            rows += to[s];
+          NpuTask *t = aiv (&p, g, c, "ReorderToken", rows * row_cost);
+          npu_task_depends_on (t, begin[g]);
+          if (c == 0 && cb->experts != NULL && cb->experts->keep)
+            npu_task_reads (t, cb->experts->buf_y[g], 0, MAX ((guint64) r->rows * xb, 1));
+          npu_task_depends_on (sync, t);
+        }
+      NpuTask *issue_prev = NULL;
+      guint my_server = g / per_server;
+      for (guint k = 1; k <= W; k++)
+        {
+          guint s = (g + k) % W;
+          if (s == g)
+            {
+              NpuTask *cp = aiv (&p, g, a->aiv - 1, "local window copy",
+                                 to[s] * 2 * moe_cost_dma (hw, rb, FALSE));
+              npu_task_depends_on (cp, sync);
+              arrive[s * n + g] = cp;
+              continue;
+            }
+          if (a->hierarchical && s / per_server != my_server)
+            {
+              /* to the relay of s in this server, which pre-reduces (below) */
+              guint relay = my_server * per_server + s % per_server;
+              arrive[s * n + g] = ipc_write (&p, g, 0, g, relay, (guint64) to[s] * xb + 64,
+                                             sync, "combine (to relay)");
+              continue;
+            }
+          arrive[s * n + g] = transfer (&p, g, g, s, (guint64) to[s] * rb + 64, &issue_prev,
+                                        sync, "combine");
+        }
+    }
+  if (a->hierarchical)
+    {
+      /* SumToWindow on the relays, then one RoCE write per (relay, owner) */
+      for (guint relay = 0; relay < n; relay++)
+        {
+          guint srv = relay / per_server;
+          NpuTask *issue_prev = NULL;
+          for (guint s = 0; s < n; s++)
+            {
+              if (s % per_server != relay % per_server || s / per_server == srv)
+                continue;
+              NpuTask *sum = aiv (&p, relay, 0, "SumToWindow",
+                                  a->bs[s] * (K + SE) * moe_cost_stages (hw, 2, H, 4, 0) / 2
+                                  + a->bs[s] * moe_cost_dma (hw, xb, TRUE));
+              for (guint e = srv * per_server; e < (srv + 1) * per_server && e < n; e++)
+                npu_task_depends_on (sum, arrive[s * n + e]);
+              NpuTask *x = transfer (&p, relay, relay, s,
+                                     (guint64) tokens_to_server (&p, s, srv) * xb + 64,
+                                     &issue_prev, sum, "combine (partial sums)");
+              for (guint e = srv * per_server; e < (srv + 1) * per_server && e < n; e++)
+                arrive[s * n + e] = x;
+            }
+        }
+    }
+  for (guint g = 0; g < n; g++)
+    {
+      const MoeRankLayout *r = &p.l->r[g];
+      g_autoptr (GPtrArray) ends = g_ptr_array_new ();
+      g_autofree guint *tok = g_new0 (guint, a->bs[g] + 1);
+      guint nt = 0;
+      for (guint t = 0; t < a->bs[g]; t++)
+        for (guint j = 0; j < K + SE; j++)
+          if (r->dst_ep[t * (K + SE) + j] >= 0)
+            {
+              tok[nt++] = t;
+              break;
+            }
+      NpuTask *waitall = barrier (&p, g, "wait all sources", hw->flag_poll_ps);
+      npu_task_depends_on (waitall, begin[g]);
+      for (guint s = 0; s < n; s++)
+        if (arrive[g * n + s] != NULL)
+          npu_task_depends_on (waitall, arrive[g * n + s]);
+      NpuTime tok_cost = K * (moe_cost_dma (hw, rb, FALSE) + moe_cost_stages (hw, 3, H, 4, 0))
+                         + moe_cost_stages (hw, 1, H, 4, 0) + moe_cost_dma (hw, xb, TRUE);
+      for (guint c = 0; c < a->aiv; c++)
+        {
+          guint start, cnt;
+          split (nt, a->aiv, c, &start, &cnt);
+          NpuTask *prev = waitall;
+          for (guint i = start; i < start + cnt; i++)
+            {
+              g_autofree char *name = g_strdup_printf ("reduce token %u", tok[i]);
+              NpuTask *t = aiv (&p, g, c, name, tok_cost);
+              npu_task_depends_on (t, prev);
+              npu_task_writes (t, cb->buf_out[g], (guint64) tok[i] * xb, xb);
+              MoeReduceJob *job = g_new0 (MoeReduceJob, 1);
+              *job = (MoeReduceJob) { cb, g, tok[i] };
+              npu_task_set_effect (t, moe_combine_reduce_effect, job, g_free);
+              prev = t;
+            }
+          g_ptr_array_add (ends, prev);
+        }
+      npu_op_finish (op, env, g, ends);
+    }
+  g_free (begin);
+  g_free (arrive);
+  (void) error;
+  return TRUE;
+}
