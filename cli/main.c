@@ -27,7 +27,8 @@ static const char usage[] =
   "  npusim ops                     list the operators a scenario can use\n"
   "  npusim --help | --version\n"
   "\n"
-  "Without SCENARIO, `run` runs the built-in default (one A2 server, real tensors).\n"
+  "Without SCENARIO, `run` runs the built-in default: a MoE layer on one A3 node\n"
+  "(dispatch -> experts -> combine, real tensors; scenarios/moe-a3-default.json).\n"
   "--set takes a scenario path (ops[0].count=4096, seed=7, cluster.ranks=16) or a\n"
   "hardware field of the preset (link.hccs_bw_Bps=14e9); repeatable.\n";
 
