@@ -162,7 +162,7 @@ static int
 cmd_ops (void)
 {
   for (const NpuOpClass *const *k = npu_op_class_all (); *k != NULL; k++)
-    printf ("%-16s %s\n", (*k)->name, (*k)->summary);
+    printf ("%-24s %s\n", (*k)->name, (*k)->summary);
   return NPU_EXIT_OK;
 }
 
