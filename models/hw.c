@@ -106,6 +106,19 @@ static const NpuHwField fields[] = {
      "A3 UB latency inside a node (L1 switch)"),
   F ("link.ub_l2_latency_us", NPU_FIELD_TIME, "us", ub_l2_latency_ps, FALSE,
      "A3 UB latency across nodes (L2 switch), total"),
+  /* AIV instruction-level costs */
+  F ("mem.gm_read_latency_us", NPU_FIELD_TIME, "us", gm_read_latency_ps, FALSE,
+     "one GM->UB DMA, issue to first data"),
+  F ("mem.gm_write_latency_us", NPU_FIELD_TIME, "us", gm_write_latency_ps, FALSE,
+     "one UB->GM DMA to local GM, issue to completion"),
+  F ("mem.l2_hit_latency_us", NPU_FIELD_TIME, "us", l2_hit_latency_ps, FALSE,
+     "a scalar load served by L2"),
+  F ("cost.vector_instr_us", NPU_FIELD_TIME, "us", vector_instr_ps, FALSE,
+     "one AIV vector instruction's fixed latency (with the pipe barrier after it)"),
+  F ("cost.vector_dep_repeat_cycles", NPU_FIELD_UINT, "cycles", vector_dep_repeat_cycles, FALSE,
+     "cycles per repeat when each repeat needs the previous one's result"),
+  F ("link.ub_aiv_write_Bps", NPU_FIELD_DOUBLE, "B/s", ub_aiv_write_Bps, FALSE,
+     "A3 sustained UB rate of AIV MTE writes per die and direction (0 = line rate)"),
 };
 
 #undef F

@@ -72,6 +72,16 @@ typedef struct {
   double ub_port_bw_Bps;        /* per port per direction */
   NpuTime ub_l1_latency_ps;     /* inside a node */
   NpuTime ub_l2_latency_ps;     /* across nodes of the supernode */
+  /* AIV instruction-level costs (Huawei's PyPTO A2/A3 tile cost model, see the presets) */
+  NpuTime gm_read_latency_ps;   /* one GM->UB DMA: issue to first data (MTE2) */
+  NpuTime gm_write_latency_ps;  /* one UB->GM DMA: issue to completion (MTE3), local GM */
+  NpuTime l2_hit_latency_ps;    /* a scalar load served by L2 (after a cache invalidate) */
+  NpuTime vector_instr_ps;      /* one vector instruction's fixed latency (issue to result,
+                                   the pipe barrier after it included) */
+  guint vector_dep_repeat_cycles; /* cycles per repeat of a vector instruction whose
+                                   repeats depend on each other (in-place accumulation) */
+  double ub_aiv_write_Bps;      /* A3: sustained UB rate of AIV MTE writes per die and
+                                   direction (0 = the line rate ub_ports x ub_port_bw) */
 } NpuHw;
 
 /** NpuPreset: a parsed preset with overrides and the source of every field. */

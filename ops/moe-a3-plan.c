@@ -35,7 +35,11 @@
  *     a 32 B flag per row.
  *  3. Reduce: the rank's tokens are split evenly over the cores; a token is reduced as
  *     soon as all its rows' flags are in (one poll), so tokens complete in arrival
- *     order, not token order (a core's queue is served first come first served).
+ *     order, not token order (a core's queue is served first come first served), or,
+ *     with "tokenOrder": "index" (the kernels up to CANN 8.5), in token order.
+ * Durations: the instruction-level costs of moe-cost.c (PyPTO's A2/A3 cost model via
+ * the preset: vector instruction, GM read/write latency, L2 / DDR / L2-write rates) and
+ * the UB rate link.ub_aiv_write_Bps; docs/ops/MoeDistributeDispatch.md "Costs".
  * Windows are double-buffered (dataState halves); each op pair here uses half 0 (the
  * other half belongs to the neighbouring layer's ops, which are separate ops with
  * their own window buffers in this model).
@@ -130,20 +134,22 @@ aiv_task (Plan *p, guint g, guint core, gboolean row, const char *name, NpuTime 
 }
 
 /* An MTE write of @bytes from group rank @src to @dst's memory, as one task that ends
- * when the sender learns the write completed. Between dies the bytes take the
- * sender's port (UB uplink, or SIO to the package twin) and then the receiver's port,
- * each for bytes / port bandwidth, first come first served in the order the writes
- * are issued (an output-queued switch: MoePorts keeps each port's next free time);
- * the data lands one path latency after the receiver's port is done (*@landed is
- * that time minus the task's start, known only when it runs, so callers use the
- * task's end = landing + one latency for the acknowledgement, plus @extra). Inside a
- * die it is a local write at the core's MTE3 rate. */
+ * when the sender learns the write completed (the MTE3 pipe is done with it: what
+ * PipeBarrier<PIPE_MTE3> and SyncFunc<MTE3_S> wait for). Between dies the bytes take
+ * the sender's port set (UB, at link.ub_aiv_write_Bps, or SIO to the package twin) and
+ * then the receiver's, each for bytes / rate, first come first served in the order the
+ * writes are issued (an output-queued switch: MoePorts keeps each port set's next free
+ * time); the data lands one path latency after the receiver's port is done, is written
+ * there (mem.gm_write_latency_us) and acknowledged one path latency later; the task's
+ * end is that acknowledgement plus @extra. Inside a die it is a local write: the
+ * latency plus bytes at the core's L2 write rate. */
 typedef struct {
   MoePorts *ports;
   guint rs, rd;           /* global ranks */
   guint kind;             /* 0 local, 1 UB, 2 SIO */
   NpuTime dur;            /* bytes at the port's (or the core's) rate */
   NpuTime lat;            /* path latency */
+  NpuTime commit;         /* the memory write at the far end (mem.gm_write_latency_us) */
   NpuTime extra;          /* time after the acknowledgement (e.g. a flag's latency) */
 } WriteJob;
 
@@ -152,14 +158,14 @@ write_duration (gpointer data, NpuTime now)
 {
   WriteJob *w = data;
   if (w->kind == 0)
-    return w->dur + w->extra;
+    return w->dur + w->commit + w->extra;
   NpuTime *tx = &w->ports->free[w->kind == 2 ? 2 : 0][w->rs];
   NpuTime *rx = &w->ports->free[w->kind == 2 ? 3 : 1][w->rd];
   NpuTime tx_end = MAX (now, *tx) + w->dur;
   *tx = tx_end;
   NpuTime rx_end = MAX (tx_end, *rx) + w->dur;
   *rx = rx_end;
-  return rx_end + 2 * w->lat + w->extra - now;
+  return rx_end + 2 * w->lat + w->commit + w->extra - now;
 }
 
 static NpuTask *
@@ -173,11 +179,12 @@ ub_write (Plan *p, guint owner, guint src, guint dst, gboolean row, const char *
   w->rs = rs;
   w->rd = rd;
   w->extra = extra;
+  w->commit = hw->gm_write_latency_ps;
   NpuTask *t;
   if (rs == rd)
     {
       t = task (p, owner, row, name, NPU_TASK_MEMORY, NPU_TRACK_COMM_PLANE, rd);
-      w->dur = npu_time_for_bytes (bytes, moe_core_write_Bps (hw));
+      w->dur = moe_dma_out_stream (hw, bytes);
     }
   else
     {
@@ -186,13 +193,24 @@ ub_write (Plan *p, guint owner, guint src, guint dst, gboolean row, const char *
       w->lat = moe_path_latency (p->cl, links, nl);
       gboolean sio = rs / hw->dies_per_package == rd / hw->dies_per_package;
       w->kind = sio ? 2 : 1;
-      w->dur = npu_time_for_bytes (bytes, sio ? hw->sio_bw_Bps
-                                              : hw->ub_ports * hw->ub_port_bw_Bps);
+      w->dur = npu_time_for_bytes (bytes, sio ? hw->sio_bw_Bps : moe_ub_rate (hw));
       t = task (p, owner, row, name, NPU_TASK_COMM, NPU_TRACK_COMM_PLANE, rd);
     }
   npu_task_set_duration_func (t, write_duration, w);
   g_ptr_array_add (p->op->owned, w);
   return t;
+}
+
+/* Path latency between group ranks @src and @dst (0 on the same die). */
+static NpuTime
+path_latency (Plan *p, guint src, guint dst)
+{
+  guint links[NPU_MAX_PATH];
+  guint rs = rank_of (p, src), rd = rank_of (p, dst);
+  if (rs == rd)
+    return 0;
+  guint nl = npu_cluster_path (p->cl, rs, rd, links);
+  return moe_path_latency (p->cl, links, nl);
 }
 
 /* A 32 B status / flag write: it lands one path latency after it is issued (its
@@ -263,22 +281,40 @@ row_win_off (Plan *p, guint g, guint row)
   return p->data_base + (guint64) p->l->r[g].row_slot[row] * p->slot_bytes;
 }
 
+/* The kernel's work on one (token, expert) row before its write, in program order:
+ * everything waits for the previous step (the scalar waits with SyncFunc / DeQue), so
+ * the steps add up. */
 static NpuTime
-send_row_cost (Plan *p, guint index, gboolean routed)
+send_row_cost (Plan *p, guint index, guint token, gboolean routed)
 {
   const NpuHw *hw = p->hw;
   const MoeAttrs *a = p->a;
+  guint64 hf = (guint64) a->h * 4;     /* the row as fp32 */
   NpuTime t = 0;
-  if (routed && index > 0)
-    t += moe_cost_stages (hw, 5, index, 4, 0);           /* CalTokenSendExpertCnt */
-  t += moe_cost_dma (hw, (guint64) a->h * npu_dtype_size (a->x_dtype), FALSE);
+  if (routed && index > 0 && token > 0) /* CalTokenSendExpertCnt: Duplicate, Sub, Abs,
+                                           Mins, ReduceSum over the `index` earlier ids */
+    t += 5 * moe_vec (hw, 4ull * index);
+  t += moe_dma_in (hw, (guint64) a->h * npu_dtype_size (a->x_dtype), TRUE); /* x row (in L2) */
   if (a->quant_mode == 2)
     {
-      t += moe_cost_stages (hw, 8, a->h, 4, 0);           /* QuantProcess */
+      /* QuantProcess: Cast to fp32, Abs, ReduceMaxInplace (a Max whose repeats accumulate
+       * into one block, then WholeReduceMax), Muls, Cast to int32, to half, to int8 */
+      t += 5 * moe_vec (hw, hf) + moe_vec (hw, (guint64) a->h * 2)
+           + moe_vec_chain (hw, (hf + 255) / 256 - 1) + moe_vec (hw, 256);
       if (a->smooth)
-        t += moe_cost_dma (hw, (guint64) a->h * 4, FALSE) + moe_cost_stages (hw, 1, a->h, 4, 0);
+        t += moe_dma_in (hw, hf, TRUE) + moe_vec (hw, hf);
     }
   return t;
+}
+
+/* Kernel start on one core before its first row: InitWinState (read the 32 B state, then
+ * write it back flipped, PipeBarrier<PIPE_ALL>) and the copy of the expertIds. */
+static NpuTime
+init_cost (Plan *p, guint g)
+{
+  const NpuHw *hw = p->hw;
+  return moe_dma_in (hw, 32, TRUE) + moe_dma_out (hw, 32)
+         + moe_dma_in (hw, 4ull * p->a->bs[g] * p->a->k, TRUE);
 }
 
 /* Phase 1: every core's send loop. */
@@ -309,7 +345,9 @@ dispatch_send (Plan *p, guint g, DRank *dr)
           split (r->n_send_shared, shared_cores, c - moe_cores, &start, &count);
           list = r->send_shared;
         }
-      NpuTask *prev_c = dr->begin, *ack1 = NULL, *ack2 = NULL;
+      NpuTask *init = aiv_task (p, g, c, FALSE, "Init", init_cost (p, g));
+      npu_task_depends_on (init, dr->begin);
+      NpuTask *prev_c = init, *ack1 = NULL, *ack2 = NULL;
       for (guint i = start; i < start + count; i++)
         {
           guint slot = list[i], t = slot / (K + SE);
@@ -317,7 +355,7 @@ dispatch_send (Plan *p, guint g, DRank *dr)
           guint dg = moe_peer (a, g, d_ep);
           NpuTask *cp = aiv_task (p, g, c, TRUE,
                                   rname (p, buf, sizeof buf, "send row %u (token %u)", i, t),
-                                  send_row_cost (p, i, routed));
+                                  send_row_cost (p, i, t, routed));
           npu_task_depends_on (cp, prev_c);
           if (ack2 != NULL)  /* two UB buffers: row i waits for row i-2's write */
             npu_task_depends_on (cp, ack2);
@@ -361,7 +399,7 @@ dispatch_status (Plan *p, guint g, DRank *dr, DRank *all)
       if (n_e == 0)
         continue;
       counts[c] = aiv_task (p, g, c, FALSE, "SetStatus count",
-                            n_e * moe_cost_stages (hw, 5, MAX (entries, 1), 4, 0));
+                            n_e * 5 * moe_vec (hw, 4ull * MAX (entries, 1)));
       npu_task_depends_on (counts[c], dr->core_last[c]);
     }
   dr->sync1 = wait_task (p, g, FALSE, "SyncAll (status)", hw->flag_poll_ps);
@@ -378,10 +416,11 @@ dispatch_status (Plan *p, guint g, DRank *dr, DRank *all)
       dr->core_last[c] = dr->sync1;
       if (n_e == 0)
         continue;
+      /* one 32 B DataCopy per expert, queued in the MTE3 pipe */
       NpuTask *issue = aiv_task (p, g, c, FALSE, "SetStatus write",
-                                 n_e * moe_cost_dma (hw, 32, TRUE));
+                                 moe_dma_out (hw, 32) + (n_e - 1) * moe_dma_out_stream (hw, 32));
       npu_task_depends_on (issue, dr->sync1);
-      dr->core_last[c] = issue;
+      NpuTime lat_max = 0;
       for (guint x = start; x < start + n_e; x++)
         {
           guint d_ep, idx;
@@ -399,11 +438,17 @@ dispatch_status (Plan *p, guint g, DRank *dr, DRank *all)
           NpuTask *f = flag_task (p, g, g, dg, TRUE,
                                   rname (p, buf, sizeof buf, "status -> r%u", rank_of (p, dg)), 0);
           npu_task_depends_on (f, issue);
+          lat_max = MAX (lat_max, path_latency (p, g, dg));
           if (p->detail)
             npu_task_writes (f, p->d->win[dg].state, (guint64) idx * 32, 32);
           g_assert (idx < p->l->r[dg].n_blocks);
           all[dg].status_in[idx] = f;
         }
+      /* SyncFunc<MTE3_S>: the core goes on once its status writes are acknowledged */
+      NpuTask *ack = aiv_task (p, g, c, FALSE, "SetStatus wait ack",
+                               2 * lat_max + hw->gm_write_latency_ps);
+      npu_task_depends_on (ack, issue);
+      dr->core_last[c] = ack;
     }
 }
 
@@ -426,8 +471,13 @@ dispatch_receive (Plan *p, guint g, DRank *dr)
       polls[c] = dr->core_last[c];
       if (n == 0)
         continue;
-      NpuTime dur = hw->flag_poll_ps + moe_cost_dma (hw, 32ull * n, TRUE)
-                    + moe_cost_stages (hw, 3, n, 4, 0) + moe_cost_dma (hw, 32ull * a->aiv, TRUE);
+      /* the poll that sees the last status (DataCopy of the n entries + ReduceSum),
+       * WaitDispatchClearStatus (Duplicate + DataCopy out), SyncCntOnCore (GatherMask,
+       * Sum, Duplicate, the count to the workspace for every core, PipeBarrier<ALL>) */
+      NpuTime dur = moe_dma_in (hw, 32ull * n, TRUE) + moe_vec (hw, 32ull * n)
+                    + moe_vec (hw, 32ull * n) + moe_dma_out (hw, 32ull * n)
+                    + 3 * moe_vec (hw, 32ull * MAX (n, a->aiv))
+                    + moe_dma_out (hw, 32ull * a->aiv);
       NpuTask *pt = aiv_task (p, g, c, FALSE, "WaitDispatch", dur);
       npu_task_depends_on (pt, dr->core_last[c]);
       for (guint i = start; i < start + n; i++)
@@ -457,12 +507,18 @@ dispatch_receive (Plan *p, guint g, DRank *dr)
       guint first = r->blk_first[start], rows = 0;
       for (guint i = start; i < start + n; i++)
         rows += r->blk_count[i];
-      NpuTime per_row = moe_cost_dma (hw, p->write_bytes, FALSE)
-                        + moe_cost_dma (hw, (guint64) H * os, TRUE) + moe_cost_dma (hw, 12, TRUE)
-                        + (a->quant_mode == 2 ? moe_cost_dma (hw, 4, TRUE) : 0)
-                        + (a->tpn > 1 ? moe_cost_dma (hw, p->write_bytes, TRUE) : 0);
-      NpuTime dur = moe_cost_dma (hw, 32ull * a->aiv, FALSE) + moe_cost_stages (hw, 2, a->aiv, 4, 0)
-                    + rows * per_row + moe_cost_dma (hw, 4ull * n, TRUE);
+      /* GetCumSum (the earlier cores' counts from the workspace, GatherMask, Sum),
+       * then per row a window read (L2 bypassed: CACHE_MODE_DISABLE, so at the DDR
+       * rate) and, in the MTE3 pipe, the triple, the scale and the token (and the TP
+       * peer's copy); two UB buffers let row j+1's read run during row j's writes;
+       * finally this core's epRecvCounts */
+      NpuTime read = moe_dma_in (hw, p->write_bytes, FALSE);
+      NpuTime writes = moe_dma_out (hw, 12) + moe_dma_out_stream (hw, (guint64) H * os)
+                       + (a->quant_mode == 2 ? moe_dma_out_stream (hw, 4) : 0)
+                       + (a->tpn > 1 ? moe_dma_out_stream (hw, p->write_bytes) : 0);
+      NpuTime dur = moe_dma_in (hw, 32ull * a->aiv, TRUE) + 3 * moe_vec (hw, 32ull * a->aiv)
+                    + (rows > 0 ? read + (rows - 1) * MAX (read, writes) + writes : 0)
+                    + moe_dma_out (hw, 4ull * n);
       g_autofree char *name = g_strdup_printf ("LocalWindowCopy rows %u+%u", first, rows);
       NpuTask *k = aiv_task (p, g, c, FALSE, name, dur);
       npu_task_depends_on (k, sync2);
@@ -545,10 +601,11 @@ dispatch_tp_gather (Plan *p, guint g, DRank *dr, NpuTask ***tp_flag)
       guint first = rp->blk_first[start], rows = 0;
       for (guint i = start; i < start + n; i++)
         rows += rp->blk_count[i];
-      NpuTime dur = hw->flag_poll_ps + moe_cost_dma (hw, 4ull * n, TRUE)
-                    + rows * (moe_cost_dma (hw, p->write_bytes, FALSE)
-                              + moe_cost_dma (hw, (guint64) a->h * os, TRUE)
-                              + (a->quant_mode == 2 ? moe_cost_dma (hw, 4, TRUE) : 0));
+      NpuTime read = moe_dma_in (hw, p->write_bytes, TRUE);
+      NpuTime writes = moe_dma_out (hw, (guint64) a->h * os)
+                       + (a->quant_mode == 2 ? moe_dma_out_stream (hw, 4) : 0);
+      NpuTime dur = moe_dma_in (hw, 32, TRUE) + moe_dma_out (hw, 4ull * n)
+                    + (rows > 0 ? read + (rows - 1) * MAX (read, writes) + writes : 0);
       g_autofree char *name = g_strdup_printf ("AllgatherProcessOut rows %u+%u", first, rows);
       NpuTask *k = aiv_task (p, g, c, FALSE, name, dur);
       npu_task_depends_on (k, dr->core_last[c]);
@@ -614,9 +671,16 @@ moe_a3_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
     {
       /* UpdateTokenNumsOut on the last core (after a SyncAll when L > 1). */
       guint last_core = MIN (p.l->r[g].n_blocks, a->aiv) - 1;
-      NpuTask *meta = aiv_task (&p, g, last_core, FALSE, "UpdateTokenNumsOut",
-                                moe_cost_dma (p.hw, 8ull * p.l->L + 8, TRUE)
-                                + moe_cost_dma (p.hw, 4ull * p.l->r[g].n_blocks, TRUE));
+      /* scalar stores with a cache write-back (DataCacheCleanAndInvalid) each; with
+       * several local experts, per expert two scalar loads of epRecvCounts (L2 hits
+       * after the invalidate) and one store + write-back */
+      const NpuHw *hw = p.hw;
+      guint L = p.l->r[g].n_blocks == (guint) a->ep ? 1 : p.l->L;
+      NpuTime meta_dur = hw->gm_write_latency_ps;
+      if (L > 1)
+        meta_dur += hw->l2_hit_latency_ps + hw->gm_write_latency_ps
+                    + (L - 1) * (2 * hw->l2_hit_latency_ps + hw->gm_write_latency_ps);
+      NpuTask *meta = aiv_task (&p, g, last_core, FALSE, "UpdateTokenNumsOut", meta_dur);
       npu_task_depends_on (meta, dr[g].finish_dep);
       if (p.l->L > 1)
         for (guint c = 0; c < a->aiv; c++)
@@ -704,7 +768,8 @@ combine_tp (Plan *p, MoeCombine *cb, guint g, CRank *cr)
       if (n > 0)
         {
           NpuTask *ld = aiv_task (p, g, c, FALSE, "ReduceScatterTrans load",
-                                  n * moe_cost_dma (hw, rb, FALSE));
+                                  moe_dma_in (hw, rb, TRUE)
+                                  + (n - 1) * moe_dma_in_stream (hw, rb, TRUE));
           npu_task_depends_on (ld, cr->begin);
           npu_task_reads (ld, combine_src_buffer (cb, g),
                           (guint64) (rows_self + start) * combine_src_row_bytes (cb),
@@ -736,17 +801,28 @@ combine_send (Plan *p, MoeCombine *cb, guint g, CRank *cr, CRank *all)
   guint slot_c = moe_combine_slot_bytes (a, cb->comm_quant);
   guint64 rb = (guint64) H * npu_dtype_size (a->x_dtype);
   guint64 wb = combine_row_bytes (a, cb->comm_quant);
-  NpuTime row_cost = moe_cost_dma (hw, rb, FALSE);
+  /* per row: the expandX row into UB (issued while the MTE3 pipe still works on the
+   * previous row, so its latency is hidden when the writes are the bottleneck), plus
+   * with TP 2 the peer's partial and CustomAdd (Cast, Cast, Add, Cast), or with
+   * commQuantMode 2 Int8QuantProcess (nine instructions over the row) */
+  guint64 hf = (guint64) H * 4;
+  NpuTime row_cost = moe_dma_in (hw, rb, TRUE);
   if (a->tpn > 1)
-    row_cost += moe_cost_dma (hw, rb, FALSE) + moe_cost_stages (hw, 4, H, 4, 0);
+    row_cost += moe_dma_in_stream (hw, rb, TRUE) + 4 * moe_vec (hw, hf);
   if (cb->comm_quant == 2)
-    row_cost += moe_cost_stages (hw, 9, H, 4, 0);
+    row_cost += 9 * moe_vec (hw, hf);
   char buf[96];
   for (guint c = 0; c < a->aiv; c++)
     {
       guint start, n;
       split (r->rows_own, a->aiv, c, &start, &n);
       NpuTask *prev = cr->core_last[c] != NULL ? cr->core_last[c] : cr->begin;
+      /* Init: the window state read and flipped, this core's assistInfo triples */
+      NpuTask *init = aiv_task (p, g, c, FALSE, "Init",
+                                moe_dma_in (hw, 32, TRUE) + moe_dma_out (hw, 32)
+                                + (n > 0 ? moe_dma_in (hw, 12ull * n, TRUE) : 0));
+      npu_task_depends_on (init, prev);
+      prev = init;
       if (a->tpn > 1 && cr->tp_flag[c] != NULL)
         {
           /* wait for the peer's partial rows of this core (its flag) */
@@ -756,7 +832,7 @@ combine_send (Plan *p, MoeCombine *cb, guint g, CRank *cr, CRank *all)
           npu_task_reads (wt, p->d->win[g].tp_state, 512ull * 64 + (guint64) c * 512, 32);
           prev = wt;
         }
-      NpuTask *ack_prev = NULL;
+      NpuTask *ack_prev = NULL, *ack_prev2 = NULL;
       for (guint loop = 0; loop < n; loop++)
         {
           guint row = start + (loop + e) % n;
@@ -768,6 +844,8 @@ combine_send (Plan *p, MoeCombine *cb, guint g, CRank *cr, CRank *all)
                                   rname (p, buf, sizeof buf, "combine row %u (r%u token %u)",
                                          row, rank_of (p, sg), t), row_cost);
           npu_task_depends_on (cp, prev);
+          if (ack_prev2 != NULL)  /* two UB buffers: row i reuses row i-2's */
+            npu_task_depends_on (cp, ack_prev2);
           if (loop == 0)
             {
               /* the core's rows of expandX (and of the TP partials), read from here on */
@@ -790,6 +868,7 @@ combine_send (Plan *p, MoeCombine *cb, guint g, CRank *cr, CRank *all)
           NpuTask *f = flag_task (p, g, g, sg, TRUE, "flag", 0);
           npu_task_depends_on (f, ack);
           all[sg].flag[slot] = f;
+          ack_prev2 = ack_prev;
           ack_prev = ack;
           prev = cp;
         }
@@ -817,8 +896,12 @@ combine_reduce (Plan *p, MoeCombine *cb, guint g, CRank *cr, GPtrArray *deps)
           tok[nt++] = t;
           break;
         }
-  NpuTime row_cost = moe_cost_dma (hw, wb, FALSE) + moe_cost_stages (hw, 3, H, 4, 0)
-                     + (cb->comm_quant == 2 ? moe_cost_stages (hw, 4, H, 4, 0) : 0);
+  /* per row: the window row into UB (two buffers: the next row's read runs during this
+   * row's vector work) and Cast, Muls, Add over the fp32 row (+ four instructions of
+   * Int8DequantProcess for commQuantMode 2) */
+  guint64 hf = (guint64) H * 4;
+  NpuTime row_in = moe_dma_in_stream (hw, wb, TRUE);
+  NpuTime row_vec = 3 * moe_vec (hw, hf) + (cb->comm_quant == 2 ? 4 * moe_vec (hw, hf) : 0);
   char buf[96];
   for (guint c = 0; c < a->aiv; c++)
     {
@@ -829,7 +912,7 @@ combine_reduce (Plan *p, MoeCombine *cb, guint g, CRank *cr, GPtrArray *deps)
         {
           /* ExpertScaleCopy: this core's expertScales */
           NpuTask *sc = aiv_task (p, g, c, FALSE, "ExpertScaleCopy",
-                                  moe_cost_dma (hw, 4ull * n * K, FALSE));
+                                  moe_dma_in (hw, 4ull * n * K, TRUE));
           npu_task_depends_on (sc, prev);
           prev = sc;
         }
@@ -838,16 +921,25 @@ combine_reduce (Plan *p, MoeCombine *cb, guint g, CRank *cr, GPtrArray *deps)
           guint t = tok[i], rows = 0;
           for (guint j = 0; j < K + SE; j++)
             rows += r->dst_ep[t * (K + SE) + j] >= 0;
-          NpuTime dur = hw->flag_poll_ps + moe_cost_dma (hw, 32ull * (K + SE), TRUE)
-                        + rows * row_cost
-                        + (cb->shared_x ? moe_cost_dma (hw, rb, FALSE)
-                                          + moe_cost_stages (hw, 2, H, 4, 0) : 0)
-                        + moe_cost_stages (hw, 1, H, 4, 0) + moe_cost_dma (hw, rb, TRUE);
+          /* WaitDispatch: the poll that sees the token's last flag (DataCopy of its
+           * (K + S) flags, Sum), the flags cleared, the state word; the sum zeroed; the
+           * rows (the first read's latency, then the reads stream behind the vector
+           * work), the shared-expert x, the Cast back and the row out */
+          NpuTime dur = moe_dma_in (hw, 32ull * (K + SE), TRUE) + moe_vec (hw, 32ull * (K + SE))
+                        + moe_dma_out (hw, 32ull * (K + SE)) + hw->l2_hit_latency_ps
+                        + moe_vec (hw, hf)
+                        + (rows > 0 ? hw->gm_read_latency_ps + row_in
+                                      + (rows - 1) * MAX (row_in, row_vec) + row_vec : 0)
+                        + (cb->shared_x ? moe_dma_in (hw, rb, TRUE) + 2 * moe_vec (hw, hf) : 0)
+                        + moe_vec (hw, hf) + moe_dma_out (hw, rb);
           NpuTask *rt = aiv_task (p, g, c, FALSE,
                                   rname (p, buf, sizeof buf, "reduce token %u", t), dur);
           /* a core waits for its own sends first, then serves its tokens in the order
-           * their flags complete (the server queue is first come, first served) */
+           * their flags complete (the server queue is first come, first served), or,
+           * with tokenOrder "index", strictly in token order */
           npu_task_depends_on (rt, prev);
+          if (cb->token_in_order)
+            prev = rt;
           for (guint j = 0; j < K + SE; j++)
             {
               guint slot = t * (K + SE) + j;

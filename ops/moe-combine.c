@@ -120,7 +120,7 @@ combine_create (guint version, const NpuOpClass *klass, const json_t *spec, cons
 {
   static const char *const keys[] = { "dispatch", "experts", "commQuantMode", "sharedExpertX",
                                       "inputs", "nullTensors", "tensorDtypes", "outDtype",
-                                      "groupListType", NULL };
+                                      "groupListType", "tokenOrder", NULL };
   g_autoptr (NpuOp) op = (NpuOp *) g_new0 (MoeCombine, 1);
   npu_op_init (op, klass);
   MoeCombine *c = (MoeCombine *) op;
@@ -129,7 +129,7 @@ combine_create (guint version, const NpuOpClass *klass, const json_t *spec, cons
   c->b.path = g_strdup (path);
   c->b.graph = env->graph;
   moe_registry_add (&c->b);
-  const char *dname, *xname;
+  const char *dname, *xname, *order;
   guint64 cq, dummy;
   if (!npu_spec_check_keys (spec, keys, path, error)
       || !npu_spec_get_string (spec, "dispatch", path, TRUE, NULL, &dname, error)
@@ -137,9 +137,23 @@ combine_create (guint version, const NpuOpClass *klass, const json_t *spec, cons
       || !npu_spec_get_uint (spec, "commQuantMode", path, FALSE, 0, 0, G_MAXINT32, &cq, error)
       || !npu_spec_get_uint (spec, "outDtype", path, FALSE, 0, 0, G_MAXINT32, &dummy, error)
       || !npu_spec_get_uint (spec, "groupListType", path, FALSE, 0, 0, 1, &dummy, error)
-      || !npu_spec_get_bool (spec, "sharedExpertX", path, FALSE, &c->shared_x, error))
+      || !npu_spec_get_bool (spec, "sharedExpertX", path, FALSE, &c->shared_x, error)
+      || !npu_spec_get_string (spec, "tokenOrder", path, FALSE, "arrival", &order, error))
     return NULL;
   c->comm_quant = (guint) cq;
+  /* A3 timing only: the kernels up to CANN 8.5 (ops-transformer b122ed222 of 2025-09-28,
+   * branch 8.5.0) wait for each token's flags in token order; master since 37ee34fc1
+   * (2026-02-06) reduces whichever token is complete first. */
+  if (g_strcmp0 (order, "arrival") == 0)
+    c->token_in_order = FALSE;
+  else if (g_strcmp0 (order, "index") == 0)
+    c->token_in_order = TRUE;
+  else
+    {
+      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
+                   "%s.tokenOrder: expected \"arrival\" or \"index\", not '%s'", path, order);
+      return NULL;
+    }
   c->dispatch = (MoeDispatch *) moe_registry_find (env->graph, dname, MOE_KIND_DISPATCH);
   if (c->dispatch == NULL)
     {
@@ -210,6 +224,8 @@ combine_create (guint version, const NpuOpClass *klass, const json_t *spec, cons
     json_object_set_new (op->attrs, "experts", json_string (xname));
   json_object_set_new (op->attrs, "commQuantMode", json_integer (c->comm_quant));
   json_object_set_new (op->attrs, "sharedExpertX", json_boolean (c->shared_x));
+  json_object_set_new (op->attrs, "tokenOrder", json_string (c->token_in_order ? "index"
+                                                                              : "arrival"));
   /* Inputs that are outputs of the paired ops (not written again): */
   json_object_set_new (op->attrs, "inputFrom",
                        json_pack ("{s:s, s:s, s:s, s:s, s:s}",

@@ -39,3 +39,56 @@ moe_path_latency (NpuCluster *cl, const guint *links, guint n_links)
     t += npu_fabric_link_latency (f, links[i]);
   return t;
 }
+
+/* ---- A3 plans: instruction-level costs (PyPTO's A2/A3 cost model, see the presets) ---- */
+
+static NpuTime
+cycles_for_bytes (const NpuHw *hw, guint64 bytes, guint rate)
+{
+  g_assert (rate > 0);
+  return npu_cost_cycles_to_ps (hw, (bytes + rate - 1) / rate);
+}
+
+NpuTime
+moe_vec (const NpuHw *hw, guint64 bytes)
+{
+  return hw->vector_instr_ps + cycles_for_bytes (hw, MAX (bytes, 1), hw->vector_bytes_per_cycle);
+}
+
+NpuTime
+moe_vec_chain (const NpuHw *hw, guint64 repeats)
+{
+  return hw->vector_instr_ps + npu_cost_cycles_to_ps (hw, repeats * hw->vector_dep_repeat_cycles);
+}
+
+NpuTime
+moe_dma_in_stream (const NpuHw *hw, guint64 bytes, gboolean l2)
+{
+  return cycles_for_bytes (hw, bytes, l2 ? hw->l2_read_bytes_per_cycle : hw->mte2_bytes_per_cycle);
+}
+
+NpuTime
+moe_dma_in (const NpuHw *hw, guint64 bytes, gboolean l2)
+{
+  return hw->gm_read_latency_ps + moe_dma_in_stream (hw, bytes, l2);
+}
+
+NpuTime
+moe_dma_out_stream (const NpuHw *hw, guint64 bytes)
+{
+  return cycles_for_bytes (hw, bytes, hw->l2_write_bytes_per_cycle);
+}
+
+NpuTime
+moe_dma_out (const NpuHw *hw, guint64 bytes)
+{
+  return hw->gm_write_latency_ps + moe_dma_out_stream (hw, bytes);
+}
+
+double
+moe_ub_rate (const NpuHw *hw)
+{
+  if (hw->ub_aiv_write_Bps > 0)
+    return hw->ub_aiv_write_Bps;
+  return hw->ub_ports * hw->ub_port_bw_Bps;
+}

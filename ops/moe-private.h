@@ -258,6 +258,8 @@ typedef struct {
   guint *buf_y;
   gboolean keep;           /* identity: materialise y (else the combine dequantises
                               expandX where it reads it: same numbers, no tensor) */
+  gboolean untimed;        /* no launch, zero-time tasks (an input prepared outside the
+                              timed region) */
 } MoeExperts;
 
 typedef struct {
@@ -266,6 +268,8 @@ typedef struct {
   MoeExperts *experts;     /* (transfer none) (nullable): expandX = experts' y */
   guint comm_quant;        /* commQuantMode */
   gboolean shared_x;       /* sharedExpertX input */
+  gboolean token_in_order; /* A3 timing: tokens reduced in token order ("tokenOrder":
+                              "index", kernels up to CANN 8.5) instead of as they complete */
   json_t *shared_x_init;
   NpuTensor **shx, **out;  /* [n] */
   guint *buf_out;
@@ -315,7 +319,23 @@ gboolean moe_combine_reduce_effect (gpointer data, GError **error);
  * the TP partial-sum add and the commQuantMode round trip; @tmp has room for h floats. */
 void moe_combine_row (MoeCombine *c, guint g, guint row, float *out, float *tmp);
 
-/* Time helpers (models/cost.h based). */
+/* Time helpers of the A3 plans (NpuHw fields only; moe-cost.c): one vector instruction
+ * over @bytes (its widest operand) = cost.vector_instr_us + bytes / vector_bytes_per_cycle;
+ * an instruction of @repeats repeats that each need the previous one's result; a DMA
+ * GM->UB (latency + bytes at the core's L2 read rate, or at the DDR rate ini ddr_rate
+ * for reads that bypass L2) and UB->GM (latency + bytes at the L2 write rate); the
+ * _stream variants are DMAs queued behind another in the same pipe (latency hidden). */
+NpuTime moe_vec (const NpuHw *hw, guint64 bytes);
+NpuTime moe_vec_chain (const NpuHw *hw, guint64 repeats);
+NpuTime moe_dma_in (const NpuHw *hw, guint64 bytes, gboolean l2);
+NpuTime moe_dma_in_stream (const NpuHw *hw, guint64 bytes, gboolean l2);
+NpuTime moe_dma_out (const NpuHw *hw, guint64 bytes);
+NpuTime moe_dma_out_stream (const NpuHw *hw, guint64 bytes);
+/* UB rate of one die's port set for the MoE writes (link.ub_aiv_write_Bps, else the
+ * line rate link.ub_ports x link.ub_port_bw_Bps). */
+double moe_ub_rate (const NpuHw *hw);
+
+/* Time helpers (models/cost.h based; the A2 plans). */
 NpuTime moe_cost_stages (const NpuHw *hw, guint stages, guint64 elems, guint elem_bytes,
                          guint64 gm_bytes);
 NpuTime moe_cost_dma (const NpuHw *hw, guint64 bytes, gboolean write);

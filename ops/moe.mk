@@ -14,6 +14,13 @@ EXTRA_DIST += tests/moe_reference.py tests/test-moe-reference.py tests/test-moe-
 TESTS += tests/test-moe-routing.py
 EXTRA_DIST += tests/test-moe-routing.py bench/fidelity-moe.py
 
+# Timing structure of the A3 plans: instruction costs (C) and phase durations (trace).
+check_PROGRAMS += tests/test-moe-cost
+tests_test_moe_cost_SOURCES = tests/test-moe-cost.c
+tests_test_moe_cost_LDADD = $(NPU_LIB_OPS) $(NPU_LIBS)
+TESTS += tests/test-moe-cost tests/test-moe-timing.py
+EXTRA_DIST += tests/test-moe-timing.py
+
 # Scenarios: the spec's call examples, the DeepSeek-V3-shaped layer at EP 8..256 (timing)
 # with a scaled-down data copy; recorded/ holds scenarios that read user-supplied
 # routing files (not run by tests/test-scenarios.py; tests/test-moe-routing.py runs them
