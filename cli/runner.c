@@ -346,26 +346,6 @@ apply_link_injects (Runner *run, GError **error)
   return TRUE;
 }
 
-/* A failure an op found while the run went on (e.g. DistributeBarrierV2's timeout):
- * the op sets attrs "runtimeError" to the message; it takes precedence over what the
- * graph reports (a deadlock that follows from it). */
-static gboolean
-check_runtime_errors (Runner *run, GError **error)
-{
-  for (guint i = 0; i < run->ops->len; i++)
-    {
-      NpuOp *op = g_ptr_array_index (run->ops, i);
-      const char *msg = json_string_value (json_object_get (op->attrs, "runtimeError"));
-      if (msg != NULL)
-        {
-          g_clear_error (error);
-          g_set_error_literal (error, NPU_GRAPH_ERROR, NPU_GRAPH_ERROR_TASK, msg);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
 static void
 runner_clear (Runner *run)
 {
@@ -525,7 +505,6 @@ npu_run_scenario (NpuScenario *sc, const NpuRunOptions *opt, GError **error)
   gboolean ok = npu_graph_run (run.graph, &local);
   if (run.progress_shown)
     fputc ('\n', stderr);
-  ok = check_runtime_errors (&run, &local) && ok;
   if (!ok || !write_outputs (&run, &local))
     goto fail;
   runner_clear (&run);

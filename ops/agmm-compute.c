@@ -201,19 +201,14 @@ static gboolean
 dequant_effect (gpointer data, GError **error)
 {
   Dequant *d = data;
-  gsize os = npu_dtype_size (d->out_dt);
   for (guint i = 0; i < d->rects->len; i++)
     {
       Rect *q = &g_array_index (d->rects, Rect, i);
       if (d->out[q->src] == NULL)
         return TRUE;
-      guint8 *out = d->out[q->src] + ((guint64) q->r0 * d->n + q->c0) * os;
-      const float *x1s = d->per_token ? d->x1s[q->src] + q->r0 : NULL;
-      if (d->fixpipe)
-        npu_mm_pertoken_f16 ((guint16 *) out, d->n, q->rows, q->cols, x1s);
-      else
-        npu_mm_dequant_i32 (d->acc[q->src] + (guint64) q->r0 * d->n + q->c0, d->n, q->rows,
-                            q->cols, d->x2s + q->c0, x1s, d->out_dt, out, d->n);
+      npu_mm_epilogue_block (d->fixpipe, d->acc[q->src], d->out[q->src], d->out_dt, d->n, q->r0,
+                             q->c0, q->rows, q->cols, d->x2s,
+                             d->per_token ? d->x1s[q->src] : NULL);
     }
   return TRUE;
 }

@@ -271,10 +271,16 @@ agmm_data_bytes (NpuOp *op)
   return agmm_host_bytes ((AgmmOp *) op);
 }
 
-static json_t *
-input_spec (AgmmOp *a, const char *name)
+/* Input @which of group rank @g (npu_mm_input_tensor, the MatMul ops' rules). */
+static NpuTensor *
+agmm_input (AgmmOp *a, const NpuOpEnv *env, guint g, NpuMmInput which, NpuDtype dt, guint ndim,
+            const gint64 *shape, GError **error)
 {
-  return a->inputs != NULL ? json_object_get (a->inputs, name) : NULL;
+  static const char *const names[] = { "x1", "x2", "x1Scale", "x2Scale" };
+  json_t *spec = a->inputs != NULL ? json_object_get (a->inputs, names[which]) : NULL;
+  g_autofree char *path = g_strdup_printf ("%s.inputs.%s", a->path, names[which]);
+  return npu_mm_input_tensor (&a->base, env, g, which, dt, ndim, shape, spec, path,
+                              a->round_mode, error);
 }
 
 static NpuTensor *
@@ -295,59 +301,36 @@ agmm_prepare (NpuOp *op, const NpuOpEnv *env, GError **error)
   a->x2st = g_new0 (NpuTensor *, W);
   a->outt = g_new0 (NpuTensor *, W);
   a->goutt = g_new0 (NpuTensor *, W);
-  /* int8 values as the ST cases draw them ([-5, 5]); scales of a plausible size. */
-  json_t *int_dflt = json_pack ("{s:s, s:i, s:i}", "dist", "randint", "low", -5, "high", 5);
-  json_t *x1s_dflt = json_pack ("{s:s, s:f, s:f}", "dist", "uniform", "low", 0.5, "high", 1.5);
-  json_t *x2s_dflt = json_pack ("{s:s, s:f, s:f}", "dist", "uniform", "low", 0.001,
-                                "high", 0.01);
-  gboolean ok = FALSE;
   for (guint g = 0; g < W; g++)
     {
       guint rank = npu_op_rank_of (op, g);
-      g_autofree char *p1 = g_strdup_printf ("%s.inputs.x1", a->path);
-      g_autofree char *p2 = g_strdup_printf ("%s.inputs.x2", a->path);
-      g_autoptr (NpuTensor) x1 = new_tensor (a->in_dt, a->m, a->k, env, error);
-      g_autoptr (NpuTensor) x2 = a->trans_b
-        ? new_tensor (a->in_dt, a->n, a->k, env, error)
-        : new_tensor (a->in_dt, a->k, a->n, env, error);
-      if (x1 == NULL || x2 == NULL)
-        goto out;
-      json_t *s1 = input_spec (a, "x1"), *s2 = input_spec (a, "x2");
-      if (!npu_op_fill_input (x1, s1 != NULL ? s1 : a->quant ? int_dflt : NULL, p1, env, op,
-                              rank, 0, error)
-          || !npu_op_fill_input (x2, s2 != NULL ? s2 : a->quant ? int_dflt : NULL, p2, env, op,
-                                 rank, 1, error))
-        goto out;
+      gint64 s1[2] = { a->m, a->k };
+      gint64 s2[2] = { a->trans_b ? a->n : a->k, a->trans_b ? a->k : a->n };
+      g_autoptr (NpuTensor) x1 = agmm_input (a, env, g, NPU_MM_X1, a->in_dt, 2, s1, error);
+      g_autoptr (NpuTensor) x2 = x1 == NULL ? NULL
+        : agmm_input (a, env, g, NPU_MM_X2, a->in_dt, 2, s2, error);
+      if (x2 == NULL)
+        return FALSE;
       npu_op_add_tensor (op, rank, "x1", x1, TRUE);
       npu_op_add_tensor (op, rank, "x2", x2, TRUE);
       a->x1t[g] = x1;
       a->x2t[g] = x2;
       if (a->per_token)
         {
-          g_autofree char *ps = g_strdup_printf ("%s.inputs.x1Scale", a->path);
-          g_autoptr (NpuTensor) t = npu_tensor_new (NPU_DT_FP32, a->x1s.ndim, a->x1s.shape,
-                                                    NPU_FORMAT_ND, env->data_mode, error);
-          json_t *s = input_spec (a, "x1Scale");
-          if (t == NULL
-              || !npu_op_fill_input (t, s != NULL ? s : x1s_dflt, ps, env, op, rank, 2, error))
-            goto out;
+          g_autoptr (NpuTensor) t = agmm_input (a, env, g, NPU_MM_X1_SCALE, NPU_DT_FP32,
+                                                a->x1s.ndim, a->x1s.shape, error);
+          if (t == NULL)
+            return FALSE;
           npu_op_add_tensor (op, rank, "x1Scale", t, TRUE);
           a->x1st[g] = t;
         }
       if (a->quant)
         {
-          g_autofree char *ps = g_strdup_printf ("%s.inputs.x2Scale", a->path);
-          NpuDtype sdt = a->x2s_int64 ? NPU_DT_INT64 : NPU_DT_FP32;
-          g_autoptr (NpuTensor) t = npu_tensor_new (sdt, a->x2s.ndim, a->x2s.shape,
-                                                    NPU_FORMAT_ND, env->data_mode, error);
-          json_t *s = input_spec (a, "x2Scale");
+          g_autoptr (NpuTensor) t = agmm_input (a, env, g, NPU_MM_X2_SCALE,
+                                                a->x2s_int64 ? NPU_DT_INT64 : NPU_DT_FP32,
+                                                a->x2s.ndim, a->x2s.shape, error);
           if (t == NULL)
-            goto out;
-          if (a->x2s_int64
-              ? !npu_mm_fill_x2scale_int64 (t, s, 0.001, 0.01, a->round_mode, ps, env, op,
-                                            rank, 3, error)
-              : !npu_op_fill_input (t, s != NULL ? s : x2s_dflt, ps, env, op, rank, 3, error))
-            goto out;
+            return FALSE;
           npu_op_add_tensor (op, rank, "x2Scale", t, TRUE);
           a->x2st[g] = t;
         }
@@ -355,22 +338,17 @@ agmm_prepare (NpuOp *op, const NpuOpEnv *env, GError **error)
         {
           g_autoptr (NpuTensor) t = new_tensor (a->in_dt, a->m * W, a->k, env, error);
           if (t == NULL)
-            goto out;
+            return FALSE;
           npu_op_add_tensor (op, rank, "gatherOut", t, FALSE);
           a->goutt[g] = t;
         }
       g_autoptr (NpuTensor) o = new_tensor (a->out_dt, a->m * W, a->n, env, error);
       if (o == NULL)
-        goto out;
+        return FALSE;
       npu_op_add_tensor (op, rank, "output", o, FALSE);
       a->outt[g] = o;
     }
-  ok = TRUE;
-out:
-  json_decref (int_dflt);
-  json_decref (x1s_dflt);
-  json_decref (x2s_dflt);
-  return ok;
+  return TRUE;
 }
 
 static gboolean

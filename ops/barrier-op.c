@@ -29,57 +29,6 @@ barrier_finalize (NpuOp *base)
   g_free (op->t0_task);
   g_free (op->poll_task);
   g_free (op->half);
-  if (op->domain != NULL)
-    barrier_domain_unref (op->domain);
-}
-
-static gboolean
-scenario_error (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-scenario_error (GError **error, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  g_set_error_literal (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO, msg);
-  return FALSE;
-}
-
-static gboolean
-parse_desc (const json_t *v, const char *path, BarrierDesc *d, GError **error)
-{
-  if (json_is_null (v))
-    {
-      d->present = FALSE;
-      return TRUE;
-    }
-  static const char *const keys[] = { "dtype", "shape", NULL };
-  if (!json_is_object (v))
-    return scenario_error (error, "%s: expected null or {\"dtype\": ..., \"shape\": [...]}",
-                           path);
-  if (!npu_spec_check_keys (v, keys, path, error)
-      || !npu_spec_get_dtype (v, "dtype", path, FALSE, d->dt, &d->dt, error))
-    return FALSE;
-  json_t *shape = json_object_get (v, "shape");
-  if (shape != NULL)
-    {
-      if (!json_is_array (shape) || json_array_size (shape) > NPU_MAX_DIMS + 1)
-        return scenario_error (error, "%s.shape: expected a list of at most %d dims", path,
-                               NPU_MAX_DIMS + 1);
-      d->ndim = (guint) json_array_size (shape);
-      for (guint i = 0; i < d->ndim; i++)
-        {
-          json_t *x = json_array_get (shape, i);
-          if (!json_is_integer (x) || json_integer_value (x) < 0
-              || json_integer_value (x) > ((json_int_t) 1 << 40))
-            return scenario_error (error, "%s.shape[%u]: expected a dim >= 0", path, i);
-          d->shape[i] = json_integer_value (x);
-        }
-    }
-  d->present = TRUE;
-  return TRUE;
 }
 
 static gboolean
@@ -188,7 +137,7 @@ barrier_create (const json_t *spec, const char *path, const NpuOpEnv *env, GErro
     {
       g_autofree char *tpath = g_strdup_printf ("%s.tensors", path);
       if (!json_is_object (tensors))
-        return (scenario_error (error, "%s: expected an object {tensor name: null | {\"dtype\": "
+        return (npu_spec_error (error, "%s: expected an object {tensor name: null | {\"dtype\": "
                                 "..., \"shape\": [...]}}", tpath), NULL);
       if (!npu_spec_check_keys (tensors, tensor_keys, tpath, error))
         return NULL;
@@ -196,7 +145,9 @@ barrier_create (const json_t *spec, const char *path, const NpuOpEnv *env, GErro
         {
           json_t *v = json_object_get (tensors, barrier_tensor_names[i]);
           g_autofree char *sub = g_strdup_printf ("%s.%s", tpath, barrier_tensor_names[i]);
-          if (v != NULL && !parse_desc (v, sub, &d[i], error))
+          if (v != NULL
+              && !npu_spec_get_tensor_desc (v, sub, NPU_MAX_DIMS + 1, &d[i].present, &d[i].dt,
+                                            &d[i].ndim, d[i].shape, error))
             return NULL;
         }
     }
@@ -205,7 +156,7 @@ barrier_create (const json_t *spec, const char *path, const NpuOpEnv *env, GErro
     {
       g_autofree char *ipath = g_strdup_printf ("%s.inputs", path);
       if (!json_is_object (inputs))
-        return (scenario_error (error, "%s: expected an object {\"xRef\": init spec or "
+        return (npu_spec_error (error, "%s: expected an object {\"xRef\": init spec or "
                                 "{\"from\": \"<op>.<tensor>\"}}", ipath), NULL);
       static const char *const in_keys[] = { "xRef", "elasticInfoOptional", NULL };
       if (!npu_spec_check_keys (inputs, in_keys, ipath, error))
@@ -216,16 +167,11 @@ barrier_create (const json_t *spec, const char *path, const NpuOpEnv *env, GErro
           if (v == NULL)
             continue;
           g_autofree char *sub = g_strdup_printf ("%s.%s", ipath, barrier_tensor_names[i]);
-          gboolean from = json_is_object (v) && json_object_get (v, "from") != NULL;
+          gboolean from = npu_op_spec_is_from (v);
           if (from && (tensors != NULL && json_object_get (tensors, "xRef") != NULL))
-            return (scenario_error (error, "%s: an xRef that comes \"from\" another op takes "
+            return (npu_spec_error (error, "%s: an xRef that comes \"from\" another op takes "
                                     "its dtype and shape, drop tensors.xRef", sub), NULL);
-          gint64 one = 1;
-          g_autoptr (NpuTensor) probe = npu_tensor_new (NPU_DT_FP32, 1, &one, NPU_FORMAT_ND,
-                                                         FALSE, error);
-          if (probe == NULL
-              || (!from && !npu_op_fill_input (probe, v, sub, env, base, env->group_ranks[0],
-                                               i, error)))
+          if (!npu_op_check_input_spec (v, sub, env, base, error))
             return NULL;
           d[i].from = from;
           op->init[i] = json_incref (v);
@@ -234,7 +180,7 @@ barrier_create (const json_t *spec, const char *path, const NpuOpEnv *env, GErro
   if (!check_params (op, error))
     return NULL;
   if (op->world != (gint64) n)
-    return (scenario_error (error, "%s.worldSize: %" G_GINT64_FORMAT " but the group has %u "
+    return (npu_spec_error (error, "%s.worldSize: %" G_GINT64_FORMAT " but the group has %u "
                             "ranks (HCCL's communicator size)", path, op->world, n), NULL);
   json_object_set_new (base->attrs, "worldSize", json_integer (op->world));
   if (op->has_timeout)
@@ -293,21 +239,13 @@ barrier_prepare (NpuOp *base, const NpuOpEnv *env, GError **error)
           if (d->from)
             {
               /* the producer's tensor: its dtype and shape, checked as the API would */
-              json_t *from = json_object_get (spec, "from");
-              const char *ref = json_string_value (from);
-              const char *dot = ref != NULL ? strrchr (ref, '.') : NULL;
-              g_autofree char *pname = dot != NULL ? g_strndup (ref, dot - ref) : NULL;
-              NpuOp *producer = pname != NULL ? env->find_op (env->runner, pname) : NULL;
-              NpuTensor *pt = producer != NULL ? npu_op_find_tensor (producer, rank, dot + 1) : NULL;
-              BarrierDesc x = { TRUE, TRUE, NPU_DT_FP16, 0, { 0 } };
-              if (pt != NULL)
-                {
-                  x.dt = npu_tensor_dtype (pt);
-                  x.ndim = npu_tensor_ndim (pt);
-                  memcpy (x.shape, npu_tensor_shape (pt), sizeof (gint64) * x.ndim);
-                  if (!check_xref (op, &x, error))
-                    return FALSE;
-                }
+              NpuTensor *pt = npu_op_from_tensor (base, env, g, spec, ipath, NULL, error);
+              if (pt == NULL)
+                return FALSE;
+              BarrierDesc x = { TRUE, TRUE, npu_tensor_dtype (pt), npu_tensor_ndim (pt), { 0 } };
+              memcpy (x.shape, npu_tensor_shape (pt), sizeof (gint64) * x.ndim);
+              if (!check_xref (op, &x, error))
+                return FALSE;
               t = npu_op_input_tensor (base, env, g, "xRef", x.dt, x.ndim, x.shape, spec, ipath,
                                        i, error);
             }

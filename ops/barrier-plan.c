@@ -20,9 +20,11 @@
  * parity in the group (InitStatus toggles it every call), so back-to-back barriers do
  * not overwrite entries a slower peer has not cleared yet (the hazard checker sees
  * the window regions).
+ * The windows of a group live as long as the run: graph data under
+ * "DistributeBarrierV2/<group>" (npu_graph_set_data), shared by the group's barriers.
  * Timeout (timeOutOptional, µs): TimeOutTest starts when AIV 0's InitStatus ends; if
  * the finish flags are not all seen within the timeout the kernel traps: the op fails
- * (attrs.runtimeError, which the runner turns into the run's error). */
+ * the run (npu_graph_fail, the runner's exit 1), in data and timing-only mode. */
 #include "ops/barrier-private.h"
 #include <string.h>
 
@@ -34,17 +36,12 @@
 #define WINDOW_BYTES (2u * 1024u * 1024u) /* virtual size of the window region */
 
 struct _BarrierDomain {
-  char *key;
-  guint refs;
   guint n;
   guint aiv;
   guint *calls;       /* [n] barrier calls planned so far, per group rank */
   guint *buf;         /* [n] graph buffer of each rank's window */
   float **win;        /* [n] data mode: entries [half][src][8], then finish [half][core][8] */
 };
-
-G_LOCK_DEFINE_STATIC (domains);
-static GHashTable *domains;   /* "graph/group" -> BarrierDomain; lookups only */
 
 static gsize
 entry_index (const BarrierDomain *d, guint half, guint src)
@@ -71,18 +68,27 @@ finish_offset (guint half, guint aiv, guint core)
          + (guint64) core * UB_ALIGN * sizeof (float);
 }
 
+static void
+domain_free (gpointer data)
+{
+  BarrierDomain *d = data;
+  for (guint g = 0; d->win != NULL && g < d->n; g++)
+    g_free (d->win[g]);
+  g_free (d->win);
+  g_free (d->calls);
+  g_free (d->buf);
+  g_free (d);
+}
+
+/* (transfer none) the group's windows, made by its first barrier; owned by the graph. */
 static BarrierDomain *
 domain_get (BarrierOp *op, const NpuOpEnv *env, const char *group)
 {
-  g_autofree char *key = g_strdup_printf ("%p/%s", (void *) env->graph, group);
-  G_LOCK (domains);
-  if (domains == NULL)
-    domains = g_hash_table_new (g_str_hash, g_str_equal);
-  BarrierDomain *d = g_hash_table_lookup (domains, key);
+  g_autofree char *key = g_strdup_printf ("%s/%s", op->base.klass->name, group);
+  BarrierDomain *d = npu_graph_get_data (env->graph, key);
   if (d == NULL)
     {
       d = g_new0 (BarrierDomain, 1);
-      d->key = g_steal_pointer (&key);
       d->n = op->n;
       d->aiv = env->hw->aiv_count;
       d->calls = g_new0 (guint, d->n);
@@ -97,30 +103,10 @@ domain_get (BarrierOp *op, const NpuOpEnv *env, const char *group)
           if (d->win != NULL)
             d->win[g] = g_new0 (float, ((gsize) 2 * d->n + 2 * d->aiv) * FLAG_FLOATS);
         }
-      g_hash_table_insert (domains, d->key, d);
+      npu_graph_set_data (env->graph, key, d, domain_free);
     }
-  d->refs++;
-  G_UNLOCK (domains);
   g_assert (d->n == op->n);
   return d;
-}
-
-void
-barrier_domain_unref (BarrierDomain *d)
-{
-  G_LOCK (domains);
-  if (--d->refs == 0)
-    {
-      g_hash_table_remove (domains, d->key);
-      for (guint g = 0; d->win != NULL && g < d->n; g++)
-        g_free (d->win[g]);
-      g_free (d->win);
-      g_free (d->calls);
-      g_free (d->buf);
-      g_free (d->key);
-      g_free (d);
-    }
-  G_UNLOCK (domains);
 }
 
 void
@@ -189,6 +175,7 @@ clear_effect (gpointer data, GError **error)
 
 typedef struct {
   BarrierOp *op;
+  NpuGraph *graph;
   guint g;
   NpuTask *t0, *poll;
   NpuTime timeout_ps;
@@ -196,12 +183,11 @@ typedef struct {
   NpuTask *incoming[];   /* [n] the flag write of group rank s into g's window */
 } Watch;
 
+/* The kernel traps: fail the run (the first failure of the run stands). */
 static void
-report_timeout (Watch *w, NpuTime now)
+report_timeout (Watch *w)
 {
   NpuOp *b = &w->op->base;
-  if (json_object_get (b->attrs, "runtimeError") != NULL)
-    return;
   NpuTime limit = npu_task_end (w->t0) + w->timeout_ps;
   GString *late = g_string_new (NULL);
   for (guint s = 0; s < w->n_in; s++)
@@ -210,15 +196,14 @@ report_timeout (Watch *w, NpuTime now)
       if (end == NPU_TIME_NEVER || end > limit)
         g_string_append_printf (late, "%srank %u", late->len ? ", " : "", npu_op_rank_of (b, s));
     }
-  g_autofree char *msg = g_strdup_printf (
+  npu_graph_fail (w->graph, g_error_new (
+    NPU_GRAPH_ERROR, NPU_GRAPH_ERROR_TASK,
     "%s '%s': timeout on rank %u: AIV 0 had not seen the barrier complete %" G_GINT64_FORMAT
     " us (timeOutOptional) after it began waiting at %.3f us; the flags of %s "
     "arrived too late or never (the kernel traps, the op fails)", b->klass->name, b->name,
     npu_op_rank_of (b, w->g), w->op->timeout_us, (double) npu_task_end (w->t0) / NPU_PS_PER_US,
-    late->len ? late->str : "the local cores' finish flags");
+    late->len ? late->str : "the local cores' finish flags"));
   g_string_free (late, TRUE);
-  json_object_set_new (b->attrs, "runtimeError", json_string (msg));
-  (void) now;
 }
 
 /* The timer: timeout + 1 ps after TimeOutTest began, the poll has not ended. */
@@ -227,7 +212,7 @@ timer_end (gpointer data, NpuTask *task)
 {
   Watch *w = data;
   if (npu_task_end (w->poll) == NPU_TIME_NEVER)
-    report_timeout (w, npu_task_end (task));
+    report_timeout (w);
 }
 
 /* The poll has ended: too late? */
@@ -236,7 +221,7 @@ poll_seen (gpointer data, NpuTask *task)
 {
   Watch *w = data;
   if (npu_task_end (w->poll) - npu_task_end (w->t0) > w->timeout_ps)
-    report_timeout (w, npu_task_end (task));
+    report_timeout (w);
 }
 
 /* ---- the spin before a poll observes ----
@@ -465,6 +450,7 @@ barrier_plan (NpuOp *base, const NpuOpEnv *env, GError **error)
         {
           Watch *w = g_malloc0 (sizeof (Watch) + sizeof (NpuTask *) * n);
           w->op = op;
+          w->graph = env->graph;
           w->g = g;
           w->t0 = init0;
           w->poll = poll0;

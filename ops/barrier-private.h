@@ -28,7 +28,7 @@ typedef struct {
   BarrierDesc desc[BT_N];
   json_t *init[BT_N];
   NpuTensor **t[BT_N];     /* [BT_N][n] */
-  BarrierDomain *domain;   /* the group's windows (ops/barrier-plan.c) */
+  BarrierDomain *domain;   /* (transfer none) the group's windows, graph data (barrier-plan.c) */
   /* timeout bookkeeping, per group rank */
   NpuTask **t0_task;       /* AIV 0's InitStatus: TimeOutTest starts when it ends */
   NpuTask **poll_task;     /* AIV 0's poll of the finish flags */
@@ -37,7 +37,6 @@ typedef struct {
 
 /* ---- barrier-plan.c ---- */
 gboolean barrier_plan (NpuOp *op, const NpuOpEnv *env, GError **error);
-void barrier_domain_unref (BarrierDomain *d);
 /** Cores the kernel uses: AIV 1..aiv-1 split the ranks (SplitToCore). */
 void barrier_split (guint world, guint aiv_num, guint core, guint *start, guint *count);
 

@@ -53,20 +53,6 @@ gmm_finalize (NpuOp *base)
     }
 }
 
-static gboolean
-scenario_error (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-scenario_error (GError **error, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  g_set_error_literal (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO, msg);
-  return FALSE;
-}
-
 /* ---- parsing ---- */
 
 static gboolean
@@ -79,7 +65,7 @@ parse_int_list (const json_t *v, const char *what, gint64 **out, guint *len, GEr
       json_t *x = json_array_get (v, i);
       if (!json_is_integer (x) || json_integer_value (x) < -((json_int_t) 1 << 40)
           || json_integer_value (x) > ((json_int_t) 1 << 40))
-        return scenario_error (error, "%s[%u]: expected an integer", what, i);
+        return npu_spec_error (error, "%s[%u]: expected an integer", what, i);
       (*out)[i] = json_integer_value (x);
     }
   return TRUE;
@@ -96,7 +82,7 @@ parse_counts (const json_t *v, const char *path, const char *key, guint n, gint6
   if (*null)
     return TRUE;
   if (!json_is_array (v))
-    return scenario_error (error, "%s: expected a list of e·W row counts, a list of one such "
+    return npu_spec_error (error, "%s: expected a list of e·W row counts, a list of one such "
                            "list per group rank, or null", what);
   gboolean per_rank = json_array_size (v) > 0 && json_is_array (json_array_get (v, 0));
   if (!per_rank)
@@ -107,52 +93,17 @@ parse_counts (const json_t *v, const char *path, const char *key, guint n, gint6
       return TRUE;
     }
   if (json_array_size (v) != n)
-    return scenario_error (error, "%s: %zu lists, but the group has %u ranks (one list per "
+    return npu_spec_error (error, "%s: %zu lists, but the group has %u ranks (one list per "
                            "group rank)", what, json_array_size (v), n);
   for (guint g = 0; g < n; g++)
     {
       json_t *row = json_array_get (v, g);
       g_autofree char *sub = g_strdup_printf ("%s[%u]", what, g);
       if (!json_is_array (row))
-        return scenario_error (error, "%s: expected a list of row counts", sub);
+        return npu_spec_error (error, "%s: expected a list of row counts", sub);
       if (!parse_int_list (row, sub, &lists[g], &lens[g], error))
         return FALSE;
     }
-  return TRUE;
-}
-
-static gboolean
-parse_desc (const json_t *v, const char *path, GmmDesc *d, GError **error)
-{
-  if (json_is_null (v))
-    {
-      d->present = FALSE;
-      return TRUE;
-    }
-  static const char *const keys[] = { "dtype", "shape", NULL };
-  if (!json_is_object (v))
-    return scenario_error (error, "%s: expected null or {\"dtype\": ..., \"shape\": [...]}",
-                           path);
-  if (!npu_spec_check_keys (v, keys, path, error)
-      || !npu_spec_get_dtype (v, "dtype", path, FALSE, d->dt, &d->dt, error))
-    return FALSE;
-  json_t *shape = json_object_get (v, "shape");
-  if (shape != NULL)
-    {
-      if (!json_is_array (shape) || json_array_size (shape) > NPU_MAX_DIMS)
-        return scenario_error (error, "%s.shape: expected a list of at most %d dims", path,
-                               NPU_MAX_DIMS);
-      d->ndim = (guint) json_array_size (shape);
-      for (guint i = 0; i < d->ndim; i++)
-        {
-          json_t *x = json_array_get (shape, i);
-          if (!json_is_integer (x) || json_integer_value (x) < 0
-              || json_integer_value (x) > ((json_int_t) 1 << 40))
-            return scenario_error (error, "%s.shape[%u]: expected a dim >= 0", path, i);
-          d->shape[i] = json_integer_value (x);
-        }
-    }
-  d->present = TRUE;
   return TRUE;
 }
 
@@ -348,13 +299,13 @@ check_group (GmmOp *op, const char *path, GError **error)
 {
   guint n = op->n;
   if (op->ep_world != (gint64) n)
-    return scenario_error (error, "%s.epWorldSize: %" G_GINT64_FORMAT " but the group has %u "
+    return npu_spec_error (error, "%s.epWorldSize: %" G_GINT64_FORMAT " but the group has %u "
                            "ranks (HCCL's communicator size)", path, op->ep_world, n);
   for (guint d = 0; d < n; d++)
     for (guint s = 0; s < n; s++)
       for (gint64 j = 0; j < op->e; j++)
         if (gmm_recv (op, d, s, (guint) j) != gmm_send (op, s, d, (guint) j))
-          return scenario_error (error, "%s.recvCounts: group rank %u expects %" G_GINT64_FORMAT
+          return npu_spec_error (error, "%s.recvCounts: group rank %u expects %" G_GINT64_FORMAT
                                  " rows of expert %" G_GINT64_FORMAT " from group rank %u, which "
                                  "sends %" G_GINT64_FORMAT " (sendCounts[%" G_GINT64_FORMAT "])",
                                  path, d, gmm_recv (op, d, s, (guint) j), j, s,
@@ -426,7 +377,7 @@ gmm_create (const json_t *spec, const char *path, const NpuOpEnv *env, GError **
   /* counts */
   json_t *sc = json_object_get (spec, "sendCounts");
   if (sc == NULL)
-    return (scenario_error (error, "%s.sendCounts: missing (required; null for a null "
+    return (npu_spec_error (error, "%s.sendCounts: missing (required; null for a null "
                             "pointer)", path), NULL);
   gint64 **send = g_new0 (gint64 *, n), **recv = g_new0 (gint64 *, n);
   op->send = send;
@@ -506,7 +457,7 @@ gmm_create (const json_t *spec, const char *path, const NpuOpEnv *env, GError **
     {
       g_autofree char *tpath = g_strdup_printf ("%s.tensors", path);
       if (!json_is_object (tensors))
-        return (scenario_error (error, "%s: expected an object {tensor name: null | {\"dtype\": "
+        return (npu_spec_error (error, "%s: expected an object {tensor name: null | {\"dtype\": "
                                 "..., \"shape\": [...]}}", tpath), NULL);
       if (!npu_spec_check_keys (tensors, tensor_keys, tpath, error))
         return NULL;
@@ -517,8 +468,12 @@ gmm_create (const json_t *spec, const char *path, const NpuOpEnv *env, GError **
           g_autofree char *sub = g_strdup_printf ("%s.%s", tpath, key);
           GmmTensorId id = tensor_id (key);
           for (guint g = 0; g < n; g++)
-            if (!parse_desc (v, sub, &op->desc[g][id], error))
-              return NULL;
+            {
+              GmmDesc *d = &op->desc[g][id];
+              if (!npu_spec_get_tensor_desc (v, sub, NPU_MAX_DIMS, &d->present, &d->dt,
+                                             &d->ndim, d->shape, error))
+                return NULL;
+            }
         }
     }
   json_t *inputs = json_object_get (spec, "inputs");
@@ -526,7 +481,7 @@ gmm_create (const json_t *spec, const char *path, const NpuOpEnv *env, GError **
     {
       g_autofree char *ipath = g_strdup_printf ("%s.inputs", path);
       if (!json_is_object (inputs))
-        return (scenario_error (error, "%s: expected an object {tensor name: init spec}", ipath),
+        return (npu_spec_error (error, "%s: expected an object {tensor name: init spec}", ipath),
                 NULL);
       if (!npu_spec_check_keys (inputs, input_names, ipath, error))
         return NULL;
@@ -535,12 +490,7 @@ gmm_create (const json_t *spec, const char *path, const NpuOpEnv *env, GError **
       json_object_foreach (inputs, key, v)
         {
           g_autofree char *sub = g_strdup_printf ("%s.%s", ipath, key);
-          gint64 one = 1;
-          g_autoptr (NpuTensor) probe = npu_tensor_new (dt, 1, &one, NPU_FORMAT_ND, FALSE, error);
-          if (probe == NULL
-              || (!(json_is_object (v) && json_object_get (v, "from") != NULL)
-                  && !npu_op_fill_input (probe, v, sub, env, base, env->group_ranks[0], 0,
-                                         error)))
+          if (!npu_op_check_input_spec (v, sub, env, base, error))
             return NULL;
           op->init[tensor_id (key)] = json_incref (v);
         }

@@ -432,16 +432,9 @@ hccl_create (HcclKind kind, const NpuOpClass *klass, const json_t *spec, const c
       json_t *sb = json_object_get (inputs, "sendBuf");
       if (sb != NULL)
         {
-          /* Check the init spec now (a tensor without storage only validates). */
+          /* Check the init spec now; {"from": ...} (chaining) is resolved in prepare(). */
           g_autofree char *spath = g_strdup_printf ("%s.sendBuf", ipath);
-          gint64 one = 1;
-          g_autoptr (NpuTensor) probe = npu_tensor_new (hop->dtype, 1, &one, NPU_FORMAT_ND,
-                                                         FALSE, error);
-          /* {"from": ...} (chaining) is resolved in prepare(). */
-          if (probe == NULL
-              || (json_object_get (sb, "from") == NULL
-                  && !npu_op_fill_input (probe, sb, spath, env, op, env->group_ranks[0], 0,
-                                         error)))
+          if (!npu_op_check_input_spec (sb, spath, env, op, error))
             return NULL;
           hop->send_init = json_incref (sb);
         }
@@ -467,16 +460,6 @@ hccl_create (HcclKind kind, const NpuOpClass *klass, const json_t *spec, const c
   return g_steal_pointer (&op);
 }
 
-/* splitmix64, for the seed of drawn sendCounts. */
-static guint64
-mix64 (guint64 x)
-{
-  x += G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
-  x = (x ^ (x >> 30)) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
-  x = (x ^ (x >> 27)) * G_GUINT64_CONSTANT (0x94d049bb133111eb);
-  return x ^ (x >> 31);
-}
-
 /* Draw {"dist": "randint"} send counts once: row-major from a GSL mt19937 seeded with
  * splitmix64(seed ^ splitmix64((op index << 40) ^ 0xA2A5)), inclusive bounds. */
 static void
@@ -487,8 +470,7 @@ resolve_counts (HcclOp *hop)
   guint n = hop->geom.n;
   hop->counts = g_new0 (guint64, (gsize) n * n);
   gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
-  guint64 s = mix64 (hop->seed ^ mix64 (((guint64) hop->base.index << 40) ^ 0xA2A5u));
-  gsl_rng_set (rng, (unsigned long) ((s & 0xffffffffu) ^ (s >> 32)));
+  gsl_rng_set (rng, npu_op_rng_seed (hop->seed, &hop->base, 0xA2A5u));
   for (gsize i = 0; i < (gsize) n * n; i++)
     hop->counts[i] = hop->rand_low
       + gsl_rng_uniform_int (rng, (unsigned long) (hop->rand_high - hop->rand_low + 1));

@@ -42,9 +42,10 @@ TESTS += tests/test-ops-dtype tests/test-ops-dtype-tensor tests/test-ops-gemm \
 EXTRA_DIST += tests/test-ops-dtype.py tests/test-ops-gemm.py
 
 # HCCL collectives as scenario operators (AllGather, ReduceScatter, AllReduce,
-# AlltoAll, AlltoAllV), their tests and the AllReduce fidelity script.
+# AlltoAll, AlltoAllV) and inside other operators (hccl-embed.c: the MC2 AICPU
+# communication server), their tests and the AllReduce fidelity script.
 libnpusim_ops_a_SOURCES += ops/hccl.h ops/hccl-private.h ops/hccl-op.c ops/hccl-plan.c \
-	ops/hccl-mesh.c ops/hccl-hier.c
+	ops/hccl-mesh.c ops/hccl-hier.c ops/hccl-embed.c
 check_PROGRAMS += tests/test-ops-hccl
 tests_test_ops_hccl_SOURCES = tests/test-ops-hccl.c
 tests_test_ops_hccl_LDADD = $(NPU_LIB_OPS) $(NPU_LIBS)

@@ -62,6 +62,20 @@ npu_mm_fixpipe_dequant (const gint32 *acc, gsize acc_ld, guint rows, guint cols,
 }
 
 void
+npu_mm_epilogue_block (gboolean fixpipe, const gint32 *acc, gpointer out, NpuDtype out_dt,
+                       gsize n, guint r0, guint c0, guint rows, guint cols,
+                       const float *x2_scale, const float *x1_scale)
+{
+  guint8 *o = (guint8 *) out + ((guint64) r0 * n + c0) * npu_dtype_size (out_dt);
+  const float *x1s = x1_scale != NULL ? x1_scale + r0 : NULL;
+  if (fixpipe)
+    npu_mm_pertoken_f16 ((guint16 *) o, n, rows, cols, x1s);
+  else
+    npu_mm_dequant_i32 (acc + (guint64) r0 * n + c0, n, rows, cols, x2_scale + c0, x1s, out_dt,
+                        o, n);
+}
+
+void
 npu_mm_pertoken_f16 (guint16 *out, gsize out_ld, guint rows, guint cols, const float *x1_scale)
 {
   for (guint i = 0; i < rows; i++)
@@ -197,6 +211,36 @@ npu_mm_fill_x2scale_int64 (NpuTensor *t, const json_t *spec, double low, double 
   for (gint64 i = 0; dst != NULL && i < n; i++)
     dst[i] = npu_quant_pack_scale (src[i], FALSE, 0.0f, round_mode);
   return TRUE;
+}
+
+NpuTensor *
+npu_mm_input_tensor (NpuOp *op, const NpuOpEnv *env, guint g, NpuMmInput which, NpuDtype dt,
+                     guint ndim, const gint64 *shape, const json_t *spec, const char *path,
+                     guint round_mode, GError **error)
+{
+  static const char *const names[] = { "x1", "x2", "x1Scale", "x2Scale" };
+  if (which == NPU_MM_X2_SCALE && dt == NPU_DT_INT64 && !npu_op_spec_is_from (spec))
+    {
+      g_autoptr (NpuTensor) t = npu_tensor_new (dt, ndim, shape, NPU_FORMAT_ND, env->data_mode,
+                                                error);
+      if (t == NULL
+          || !npu_mm_fill_x2scale_int64 (t, spec, 0.001, 0.01, round_mode, path, env, op,
+                                         npu_op_rank_of (op, g), which, error))
+        return NULL;
+      return g_steal_pointer (&t);
+    }
+  json_t *dflt = NULL;
+  if (spec == NULL && which == NPU_MM_X1_SCALE)
+    dflt = json_pack ("{s:s, s:f, s:f}", "dist", "uniform", "low", 0.5, "high", 1.5);
+  else if (spec == NULL && which == NPU_MM_X2_SCALE)
+    dflt = json_pack ("{s:s, s:f, s:f}", "dist", "uniform", "low", 0.001, "high", 0.01);
+  else if (spec == NULL && dt == NPU_DT_INT8)
+    dflt = json_pack ("{s:s, s:i, s:i}", "dist", "randint", "low", -5, "high", 5);
+  NpuTensor *t = npu_op_input_tensor (op, env, g, names[which], dt, ndim, shape,
+                                      spec != NULL ? spec : dflt, path, which, error);
+  if (dflt != NULL)
+    json_decref (dflt);
+  return t;
 }
 
 /* ---- busy-time attributes ---- */

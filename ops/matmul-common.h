@@ -44,6 +44,17 @@ void npu_mm_fixpipe_dequant (const gint32 *acc, gsize acc_ld, guint rows, guint 
 void npu_mm_pertoken_f16 (guint16 *out, gsize out_ld, guint rows, guint cols,
                           const float *x1_scale);
 
+/**
+ * npu_mm_epilogue_block: the AIV epilogue of the rows x cols block at (@r0, @c0) of an
+ * output with row stride @n: with @fixpipe, npu_mm_pertoken_f16 on the fp16 output in
+ * place; otherwise npu_mm_dequant_i32 of the int32 accumulators. @acc, @out, @x2_scale,
+ * @x1_scale point at row 0 / column 0 (@acc and @x2_scale unused with @fixpipe;
+ * @x1_scale nullable: no per-token scale).
+ */
+void npu_mm_epilogue_block (gboolean fixpipe, const gint32 *acc, gpointer out, NpuDtype out_dt,
+                            gsize n, guint r0, guint c0, guint rows, guint cols,
+                            const float *x2_scale, const float *x1_scale);
+
 /** npu_mm_cast_f32: the fixpipe cast: out = RINT(acc) to @out_dt (FP16/BF16). */
 void npu_mm_cast_f32 (const float *acc, gsize acc_ld, guint rows, guint cols,
                       NpuDtype out_dt, gpointer out, gsize out_ld);
@@ -97,6 +108,23 @@ gboolean npu_mm_get_int (const json_t *obj, const char *key, const char *path, g
 gboolean npu_mm_fill_x2scale_int64 (NpuTensor *t, const json_t *spec, double low, double high,
                                     guint round_mode, const char *path, const NpuOpEnv *env,
                                     const NpuOp *op, guint rank, guint stream_id, GError **error);
+
+/** NpuMmInput: the inputs of the matmul-like ops, in RNG stream order. */
+typedef enum { NPU_MM_X1, NPU_MM_X2, NPU_MM_X1_SCALE, NPU_MM_X2_SCALE } NpuMmInput;
+
+/**
+ * npu_mm_input_tensor: (transfer full) input @which ("x1", "x2", "x1Scale", "x2Scale")
+ * of group rank @g, @dt x @shape (@ndim dims), for prepare(): from @spec
+ * (npu_op_input_tensor, RNG stream @which: an init spec, or {"from": "<op>.<tensor>"}
+ * shared with an earlier op), or by default: int8 x1 / x2 randint [-5, 5] (as the ST
+ * cases draw them), fp16/bf16 x1 / x2 uniform [-1, 1), x1Scale uniform [0.5, 1.5),
+ * x2Scale uniform [0.001, 0.01). An INT64 x2Scale not taken "from" an op is drawn as
+ * fp32 and packed with @round_mode (npu_mm_fill_x2scale_int64). @path: the input's key
+ * path for errors.
+ */
+NpuTensor *npu_mm_input_tensor (NpuOp *op, const NpuOpEnv *env, guint g, NpuMmInput which,
+                                NpuDtype dt, guint ndim, const gint64 *shape, const json_t *spec,
+                                const char *path, guint round_mode, GError **error);
 
 /**
  * npu_mm_core_busy_attr: once the op has ended on every rank, set its attribute

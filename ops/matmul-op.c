@@ -1,7 +1,7 @@
-/* npusim — MatMul / QuantMatMul scenario ops: parsing, tensors, inputs taken from
- * other ops ("fromOp"), the NpuOpClass tables. The plan is in matmul-plan.c. */
+/* npusim — MatMul / QuantMatMul scenario ops: parsing, tensors (inputs may be other
+ * ops' tensors: {"from": "<op>.<tensor>"}, npu_op_input_tensor), the NpuOpClass
+ * tables. The plan is in matmul-plan.c. */
 #include "ops/matmul-private.h"
-#include <string.h>
 
 static const char *const input_names[4] = { "x1", "x2", "x1Scale", "x2Scale" };
 
@@ -17,8 +17,6 @@ mm_finalize (NpuOp *op)
   g_free (mm->x1s);
   g_free (mm->x2s);
   g_free (mm->out);
-  for (guint i = 0; i < 4; i++)
-    g_free (mm->from[i]);
 }
 
 static gboolean
@@ -33,12 +31,6 @@ bad (GError **error, const NpuOp *op, const char *fmt, ...)
   va_end (ap);
   npu_op_error (error, op, NPU_OP_ERROR_PARAM_INVALID, "%s", msg);
   return FALSE;
-}
-
-static gboolean
-is_from (const json_t *spec)
-{
-  return spec != NULL && json_is_object (spec) && json_object_get (spec, "fromOp") != NULL;
 }
 
 static NpuOp *
@@ -129,19 +121,6 @@ mm_create (gboolean quant, const NpuOpClass *klass, const json_t *spec, const ch
         }
       if (!npu_spec_check_keys (inputs, quant ? in_qmm : in_mm, ipath, error))
         return NULL;
-      for (guint i = 0; i < 4; i++)
-        {
-          json_t *s = json_object_get (inputs, input_names[i]);
-          if (!is_from (s))
-            continue;
-          static const char *const fkeys[] = { "fromOp", "tensor", NULL };
-          g_autofree char *sp = g_strdup_printf ("%s.%s", ipath, input_names[i]);
-          const char *o, *tn;
-          if (!npu_spec_check_keys (s, fkeys, sp, error)
-              || !npu_spec_get_string (s, "fromOp", sp, TRUE, NULL, &o, error)
-              || !npu_spec_get_string (s, "tensor", sp, TRUE, NULL, &tn, error))
-            return NULL;
-        }
       mm->inputs = json_incref (inputs);
     }
   json_object_set_new (op->attrs, "dtype", json_string (npu_dtype_name (mm->in_dt)));
@@ -183,64 +162,15 @@ mm_data_bytes (NpuOp *op)
   return per * mm->n_ranks;
 }
 
-/* The tensor of another op named by {"fromOp", "tensor"}, on global @rank. */
-static gboolean
-resolve_from (MmOp *mm, const json_t *spec, const char *path, guint rank, NpuTensor *like,
-              NpuTensor **out, GError **error)
+/* Input @which of group rank @g, @dt x @shape (npu_mm_input_tensor). */
+static NpuTensor *
+mm_input (MmOp *mm, NpuMmInput which, guint g, NpuDtype dt, const gint64 *shape,
+          const NpuOpEnv *env, GError **error)
 {
-  NpuOp *op = &mm->base;
-  const char *name = json_string_value (json_object_get (spec, "fromOp"));
-  const char *tensor = json_string_value (json_object_get (spec, "tensor"));
-  NpuOp *src = NULL;
-  for (guint i = 0; i < op->after->len && src == NULL; i++)
-    {
-      NpuOp *o = g_ptr_array_index (op->after, i);
-      if (g_str_equal (o->name, name))
-        src = o;
-    }
-  if (src == NULL)
-    {
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s.fromOp: '%s' must be one of the ops in \"after\" (its data must be "
-                   "complete before this op starts)", path, name);
-      return FALSE;
-    }
-  NpuTensor *t = npu_op_find_tensor (src, rank, tensor);
-  if (t == NULL)
-    {
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s.tensor: op '%s' has no tensor '%s' on rank %u", path, name, tensor, rank);
-      return FALSE;
-    }
-  if (npu_tensor_dtype (t) != npu_tensor_dtype (like)
-      || npu_tensor_numel (t) != npu_tensor_numel (like))
-    {
-      g_autofree char *want = npu_tensor_shape_string (like);
-      g_autofree char *have = npu_tensor_shape_string (t);
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s: %s.%s is %s %s, this input needs %s with the elements of %s", path,
-                   name, tensor, npu_dtype_name (npu_tensor_dtype (t)), have,
-                   npu_dtype_name (npu_tensor_dtype (like)), want);
-      return FALSE;
-    }
-  *out = t;
-  return TRUE;
-}
-
-static gboolean
-mm_input (MmOp *mm, guint which, guint g, NpuTensor *t, const json_t *dflt, const NpuOpEnv *env,
-          GError **error)
-{
-  NpuOp *op = &mm->base;
-  guint rank = npu_op_rank_of (op, g);
   json_t *spec = mm->inputs != NULL ? json_object_get (mm->inputs, input_names[which]) : NULL;
   g_autofree char *path = g_strdup_printf ("%s.inputs.%s", mm->path, input_names[which]);
-  if (is_from (spec))
-    return resolve_from (mm, spec, path, rank, t, &mm->from[which][g], error);
-  if (which == 3 && mm->x2s_int64)
-    return npu_mm_fill_x2scale_int64 (t, spec, 0.001, 0.01, mm->round_mode, path, env, op, rank,
-                                      which, error);
-  return npu_op_fill_input (t, spec != NULL ? spec : dflt, path, env, op, rank, which, error);
+  return npu_mm_input_tensor (&mm->base, env, g, which, dt, 2, shape, spec, path,
+                              mm->round_mode, error);
 }
 
 static gboolean
@@ -253,43 +183,19 @@ mm_prepare (NpuOp *op, const NpuOpEnv *env, GError **error)
   mm->x1s = g_new0 (NpuTensor *, W);
   mm->x2s = g_new0 (NpuTensor *, W);
   mm->out = g_new0 (NpuTensor *, W);
-  for (guint i = 0; i < 4; i++)
-    mm->from[i] = g_new0 (NpuTensor *, W);
-  const char *base_from = json_string_value (json_object_get (op->attrs, "baselineFrom"));
-  if (base_from != NULL)
-    {
-      gboolean found = FALSE;
-      for (guint i = 0; i < op->after->len; i++)
-        found |= g_str_equal (((NpuOp *) g_ptr_array_index (op->after, i))->name, base_from);
-      if (!found)
-        {
-          g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                       "%s.baselineFrom: '%s' must be one of the ops in \"after\"", mm->path,
-                       base_from);
-          return FALSE;
-        }
-    }
-  json_t *int_dflt = json_pack ("{s:s, s:i, s:i}", "dist", "randint", "low", -5, "high", 5);
-  json_t *x1s_dflt = json_pack ("{s:s, s:f, s:f}", "dist", "uniform", "low", 0.5, "high", 1.5);
-  json_t *x2s_dflt = json_pack ("{s:s, s:f, s:f}", "dist", "uniform", "low", 0.001,
-                                "high", 0.01);
-  gboolean ok = FALSE;
   for (guint g = 0; g < W; g++)
     {
       guint rank = npu_op_rank_of (op, g);
       gint64 s1[2] = { mm->m, mm->k };
       gint64 s2[2] = { mm->trans_b ? mm->n : mm->k, mm->trans_b ? mm->k : mm->n };
       gint64 so[2] = { mm->m, mm->n };
-      g_autoptr (NpuTensor) x1 = npu_tensor_new (mm->in_dt, 2, s1, NPU_FORMAT_ND, env->data_mode,
-                                                 error);
+      g_autoptr (NpuTensor) x1 = mm_input (mm, NPU_MM_X1, g, mm->in_dt, s1, env, error);
       g_autoptr (NpuTensor) x2 = x1 == NULL ? NULL
-        : npu_tensor_new (mm->in_dt, 2, s2, NPU_FORMAT_ND, env->data_mode, error);
+        : mm_input (mm, NPU_MM_X2, g, mm->in_dt, s2, env, error);
       g_autoptr (NpuTensor) o = x2 == NULL ? NULL
         : npu_tensor_new (mm->out_dt, 2, so, NPU_FORMAT_ND, env->data_mode, error);
-      if (o == NULL
-          || !mm_input (mm, 0, g, x1, mm->quant ? int_dflt : NULL, env, error)
-          || !mm_input (mm, 1, g, x2, mm->quant ? int_dflt : NULL, env, error))
-        goto out;
+      if (o == NULL)
+        return FALSE;
       npu_op_add_tensor (op, rank, "x1", x1, TRUE);
       npu_op_add_tensor (op, rank, "x2", x2, TRUE);
       mm->x1[g] = x1;
@@ -297,32 +203,39 @@ mm_prepare (NpuOp *op, const NpuOpEnv *env, GError **error)
       if (mm->per_token)
         {
           gint64 ss[2] = { mm->m, 1 };
-          g_autoptr (NpuTensor) t = npu_tensor_new (NPU_DT_FP32, 2, ss, NPU_FORMAT_ND,
-                                                    env->data_mode, error);
-          if (t == NULL || !mm_input (mm, 2, g, t, x1s_dflt, env, error))
-            goto out;
+          g_autoptr (NpuTensor) t = mm_input (mm, NPU_MM_X1_SCALE, g, NPU_DT_FP32, ss, env, error);
+          if (t == NULL)
+            return FALSE;
           npu_op_add_tensor (op, rank, "x1Scale", t, TRUE);
           mm->x1s[g] = t;
         }
       if (mm->quant)
         {
           gint64 ss[2] = { 1, mm->n };
-          g_autoptr (NpuTensor) t = npu_tensor_new (mm->x2s_int64 ? NPU_DT_INT64 : NPU_DT_FP32,
-                                                    2, ss, NPU_FORMAT_ND, env->data_mode, error);
-          if (t == NULL || !mm_input (mm, 3, g, t, x2s_dflt, env, error))
-            goto out;
+          g_autoptr (NpuTensor) t = mm_input (mm, NPU_MM_X2_SCALE, g,
+                                              mm->x2s_int64 ? NPU_DT_INT64 : NPU_DT_FP32, ss, env,
+                                              error);
+          if (t == NULL)
+            return FALSE;
           npu_op_add_tensor (op, rank, "x2Scale", t, TRUE);
           mm->x2s[g] = t;
         }
       npu_op_add_tensor (op, rank, "output", o, FALSE);
       mm->out[g] = o;
     }
-  ok = TRUE;
-out:
-  json_decref (int_dflt);
-  json_decref (x1s_dflt);
-  json_decref (x2s_dflt);
-  return ok;
+  /* checked once the inputs are resolved: a "from" input orders its producer too */
+  const char *base_from = json_string_value (json_object_get (op->attrs, "baselineFrom"));
+  gboolean found = base_from == NULL;
+  for (guint i = 0; !found && i < op->after->len; i++)
+    found = g_str_equal (((NpuOp *) g_ptr_array_index (op->after, i))->name, base_from);
+  if (!found)
+    {
+      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
+                   "%s.baselineFrom: '%s' must be one of the ops in \"after\" or an op an "
+                   "input comes \"from\"", mm->path, base_from);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean

@@ -2,28 +2,10 @@
  * 128 x 256 tiles on the AIC cores (ops/cube.h), the fixpipe write-out or, for the
  * int8 AIV path, the dequant epilogue of each tile on the two AIVs of its block. */
 #include "ops/matmul-private.h"
-#include <string.h>
 #include "models/cost.h"
 
 #define EPI_M 64
 #define EPI_N 128
-
-typedef struct {
-  NpuTensor *dst[4];
-  NpuTensor *src[4];
-} FromCopy;
-
-static gboolean
-from_effect (gpointer data, GError **error)
-{
-  FromCopy *c = data;
-  for (guint i = 0; i < 4; i++)
-    if (c->src[i] != NULL && npu_tensor_data (c->dst[i]) != NULL
-        && npu_tensor_const_data (c->src[i]) != NULL)
-      memcpy (npu_tensor_data (c->dst[i]), npu_tensor_const_data (c->src[i]),
-              npu_tensor_nbytes (c->dst[i]));
-  return TRUE;
-}
 
 typedef struct {
   gboolean fixpipe;
@@ -41,19 +23,12 @@ epi_effect (gpointer data, GError **error)
   Epi *e = data;
   if (e->out == NULL)
     return TRUE;
-  gsize os = npu_dtype_size (e->out_dt);
   for (guint i = 0; i < e->rects->len; i += 4)
-    {
-      guint r0 = g_array_index (e->rects, guint, i), c0 = g_array_index (e->rects, guint, i + 1);
-      guint nr = g_array_index (e->rects, guint, i + 2), nc = g_array_index (e->rects, guint, i + 3);
-      guint8 *out = e->out + ((guint64) r0 * e->n + c0) * os;
-      const float *x1s = e->x1s != NULL ? e->x1s + r0 : NULL;
-      if (e->fixpipe)
-        npu_mm_pertoken_f16 ((guint16 *) out, e->n, nr, nc, x1s);
-      else
-        npu_mm_dequant_i32 (e->acc + (guint64) r0 * e->n + c0, e->n, nr, nc, e->x2s + c0, x1s,
-                            e->out_dt, out, e->n);
-    }
+    npu_mm_epilogue_block (e->fixpipe, e->acc, e->out, e->out_dt, e->n,
+                           g_array_index (e->rects, guint, i),
+                           g_array_index (e->rects, guint, i + 1),
+                           g_array_index (e->rects, guint, i + 2),
+                           g_array_index (e->rects, guint, i + 3), e->x2s, e->x1s);
   return TRUE;
 }
 
@@ -95,29 +70,6 @@ mm_plan (MmOp *mm, const NpuOpEnv *env, GError **error)
       aiv[g] = g_ptr_array_new ();
       g_ptr_array_set_free_func (aic[g], NULL);
       NpuTask *begin = npu_op_begin (op, env, g, hw->kernel_launch_ps);
-      NpuTask *start = begin;
-      FromCopy *fc = g_new0 (FromCopy, 1);
-      gboolean any = FALSE;
-      NpuTensor *dst[4] = { mm->x1[g], mm->x2[g], mm->x1s[g], mm->x2s[g] };
-      for (guint i = 0; i < 4; i++)
-        if (mm->from[i][g] != NULL)
-          {
-            fc->dst[i] = dst[i];
-            fc->src[i] = mm->from[i][g];
-            any = TRUE;
-          }
-      if (any)
-        {
-          /* The inputs are the other ops' tensors: a zero-time alias, not a copy the
-           * device makes (the values are recorded under this op's input names). */
-          start = npu_graph_task_new (env->graph, "inputs from earlier ops");
-          npu_task_set_hidden (start);
-          npu_task_depends_on (start, begin);
-          npu_task_set_effect (start, from_effect, fc, g_free);
-        }
-      else
-        g_free (fc);
-
       guint b_x1 = buffer (env, op, rank, "x1", (guint64) mm->m * mm->k * es);
       guint b_acc = buffer (env, op, rank, "accumulator(tiles)",
                             (guint64) m_loop * n_loop * box * 4);
@@ -187,7 +139,7 @@ mm_plan (MmOp *mm, const NpuOpEnv *env, GError **error)
           g_autofree char *name = g_strdup_printf ("mm rows %" G_GINT64_FORMAT " cols %"
                                                    G_GINT64_FORMAT, r0, c0);
           NpuTask *cube = npu_cube_task_new (op, env, g, core, name, &tile);
-          npu_task_depends_on (cube, start);
+          npu_task_depends_on (cube, begin);
           g_ptr_array_add (aic[g], cube);
           NpuTask *last = cube;
           guint8 *out_tile = outd == NULL ? NULL : outd + ((guint64) r0 * mm->n + c0) * os;

@@ -21,7 +21,6 @@ typedef struct {
   guint n_aic;             /* AIC cores per die */
   /* per group rank */
   NpuTensor **x1, **x2, **x1s, **x2s, **out;
-  NpuTensor **from[4];     /* "fromOp" sources of x1, x2, x1Scale, x2Scale (nullable) */
 } MmOp;
 
 gboolean mm_plan (MmOp *mm, const NpuOpEnv *env, GError **error);

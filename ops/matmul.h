@@ -21,12 +21,14 @@
  *   "perToken"     true: an x1Scale (m, 1) multiplies each row (default false)
  *   "transQuantRoundMode" 0 (default) | 1: packing of generated INT64 scales
  *   "inputs"       {"x1", "x2", "x1Scale", "x2Scale"}: init specs, or
- *                  {"fromOp": "<op>", "tensor": "<name>"}: take the values of another
- *                  op's tensor on the same rank (same dtype and element count; the op
- *                  must be listed in "after"), e.g. an AllGather's "recvBuf"
+ *                  {"from": "<op>.<tensor>"}: another op's tensor on the same rank,
+ *                  shared (npu_op_input_tensor: same dtype; same shape, or the same
+ *                  element count of a contiguous ND tensor, seen reshaped), the op
+ *                  then starts after that one, e.g. {"from": "ag.recvBuf"}
  *   "baselineOf"   name of a fused op this op (with the ops before it) is the unfused
  *                  baseline of; the report then compares their latencies
- *   "baselineFrom" the first op of the unfused chain (listed in "after"); default this
+ *   "baselineFrom" the first op of the unfused chain (in "after", or an op an input
+ *                  comes "from"); default this
  * Tensors per rank: inputs "x1", "x2" [, "x1Scale", "x2Scale"], output "output" (m, n).
  */
 #pragma once

@@ -103,3 +103,50 @@ npu_spec_get_dtype (const json_t *obj, const char *key, const char *path, gboole
     }
   return TRUE;
 }
+
+gboolean
+npu_spec_get_tensor_desc (const json_t *v, const char *path, guint max_dims, gboolean *present,
+                          NpuDtype *dt, guint *ndim, gint64 *shape, GError **error)
+{
+  if (json_is_null (v))
+    {
+      *present = FALSE;
+      return TRUE;
+    }
+  static const char *const keys[] = { "dtype", "shape", NULL };
+  if (!json_is_object (v))
+    return npu_spec_error (error, "%s: expected null or {\"dtype\": ..., \"shape\": [...]}",
+                           path);
+  if (!npu_spec_check_keys (v, keys, path, error)
+      || !npu_spec_get_dtype (v, "dtype", path, FALSE, *dt, dt, error))
+    return FALSE;
+  json_t *sh = json_object_get (v, "shape");
+  if (sh != NULL)
+    {
+      if (!json_is_array (sh) || json_array_size (sh) > max_dims)
+        return npu_spec_error (error, "%s.shape: expected a list of at most %u dims", path,
+                               max_dims);
+      *ndim = (guint) json_array_size (sh);
+      for (guint i = 0; i < *ndim; i++)
+        {
+          json_t *x = json_array_get (sh, i);
+          if (!json_is_integer (x) || json_integer_value (x) < 0
+              || json_integer_value (x) > ((json_int_t) 1 << 40))
+            return npu_spec_error (error, "%s.shape[%u]: expected a dim >= 0", path, i);
+          shape[i] = json_integer_value (x);
+        }
+    }
+  *present = TRUE;
+  return TRUE;
+}
+
+gboolean
+npu_spec_error (GError **error, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error_literal (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO, msg);
+  return FALSE;
+}

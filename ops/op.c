@@ -95,8 +95,8 @@ npu_op_rank_of (const NpuOp *op, guint g)
   return op->ranks[g];
 }
 
-/* splitmix64: a fixed, documented mixing of (seed, op, rank, stream) into one RNG
- * seed, so every generated input is reproducible from the scenario alone. */
+/* splitmix64: a fixed, documented mixing of (seed, op, tag) into one RNG seed, so
+ * every generated value is reproducible from the scenario alone. */
 static guint64
 mix64 (guint64 x)
 {
@@ -104,6 +104,13 @@ mix64 (guint64 x)
   x = (x ^ (x >> 30)) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
   x = (x ^ (x >> 27)) * G_GUINT64_CONSTANT (0x94d049bb133111eb);
   return x ^ (x >> 31);
+}
+
+gulong
+npu_op_rng_seed (guint64 seed, const NpuOp *op, guint64 tag)
+{
+  guint64 s = mix64 (seed ^ mix64 (((guint64) op->index << 40) ^ tag));
+  return (gulong) (s & 0xffffffffu) ^ (gulong) (s >> 32);
 }
 
 static gboolean
@@ -270,9 +277,7 @@ npu_op_fill_input (NpuTensor *t, const json_t *spec, const char *path, const Npu
     return TRUE;
 
   gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
-  guint64 s = mix64 (env->seed ^ mix64 (((guint64) op->index << 40)
-                                        ^ ((guint64) rank << 16) ^ stream_id));
-  gsl_rng_set (rng, (unsigned long) (s & 0xffffffffu) ^ (unsigned long) (s >> 32));
+  gsl_rng_set (rng, npu_op_rng_seed (env->seed, op, ((guint64) rank << 16) ^ stream_id));
   NpuDtype dt = npu_tensor_dtype (t);
   gint64 n = npu_tensor_numel (t);
   for (gint64 i = 0; i < n; i++)
@@ -302,21 +307,31 @@ npu_op_fill_input (NpuTensor *t, const json_t *spec, const char *path, const Npu
 
 /* ---- op chaining by tensors ---- */
 
+gboolean
+npu_op_check_input_spec (const json_t *spec, const char *path, const NpuOpEnv *env,
+                         const NpuOp *op, GError **error)
+{
+  if (npu_op_spec_is_from (spec))
+    return TRUE;
+  /* A tensor without storage: npu_op_fill_input checks the spec and draws nothing. */
+  gint64 one = 1;
+  g_autoptr (NpuTensor) probe = npu_tensor_new (NPU_DT_FP32, 1, &one, NPU_FORMAT_ND, FALSE,
+                                                error);
+  return probe != NULL && npu_op_fill_input (probe, spec, path, env, op, 0, 0, error);
+}
+
+gboolean
+npu_op_spec_is_from (const json_t *spec)
+{
+  return spec != NULL && json_is_object (spec) && json_object_get (spec, "from") != NULL;
+}
+
 NpuTensor *
-npu_op_input_tensor (NpuOp *op, const NpuOpEnv *env, guint g, const char *name, NpuDtype dt,
-                     guint ndim, const gint64 *shape, const json_t *spec, const char *path,
-                     guint stream_id, GError **error)
+npu_op_from_tensor (NpuOp *op, const NpuOpEnv *env, guint g, const json_t *spec,
+                    const char *path, NpuOp **producer, GError **error)
 {
   guint rank = npu_op_rank_of (op, g);
-  json_t *from = spec != NULL && json_is_object (spec) ? json_object_get (spec, "from") : NULL;
-  if (from == NULL)
-    {
-      g_autoptr (NpuTensor) t = npu_tensor_new (dt, ndim, shape, NPU_FORMAT_ND, env->data_mode,
-                                                error);
-      if (t == NULL || !npu_op_fill_input (t, spec, path, env, op, rank, stream_id, error))
-        return NULL;
-      return g_steal_pointer (&t);
-    }
+  json_t *from = npu_op_spec_is_from (spec) ? json_object_get (spec, "from") : NULL;
   const char *ref = json_is_string (from) ? json_string_value (from) : NULL;
   const char *dot = ref != NULL ? strrchr (ref, '.') : NULL;
   if (json_object_size (spec) != 1 || dot == NULL || dot == ref || dot[1] == '\0')
@@ -326,14 +341,14 @@ npu_op_input_tensor (NpuOp *op, const NpuOpEnv *env, guint g, const char *name, 
       return NULL;
     }
   g_autofree char *op_name = g_strndup (ref, dot - ref);
-  NpuOp *producer = env->find_op != NULL ? env->find_op (env->runner, op_name) : NULL;
-  if (producer == NULL || producer == op)
+  NpuOp *src = env->find_op != NULL ? env->find_op (env->runner, op_name) : NULL;
+  if (src == NULL || src == op)
     {
       g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
                    "%s.from: no earlier op named '%s'", path, op_name);
       return NULL;
     }
-  NpuTensor *t = npu_op_find_tensor (producer, rank, dot + 1);
+  NpuTensor *t = npu_op_find_tensor (src, rank, dot + 1);
   if (t == NULL)
     {
       g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
@@ -341,15 +356,59 @@ npu_op_input_tensor (NpuOp *op, const NpuOpEnv *env, guint g, const char *name, 
                    rank);
       return NULL;
     }
-  gboolean same = npu_tensor_dtype (t) == dt && npu_tensor_ndim (t) == ndim;
+  if (producer != NULL)
+    *producer = src;
+  return t;
+}
+
+/* "(2, 3)" for a shape, as npu_tensor_shape_string spells a tensor's. */
+static char *
+shape_string (guint ndim, const gint64 *shape)
+{
+  GString *s = g_string_new ("(");
+  for (guint i = 0; i < ndim; i++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
+  g_string_append (s, ndim == 1 ? ",)" : ")");
+  return g_string_free (s, FALSE);
+}
+
+NpuTensor *
+npu_op_input_tensor (NpuOp *op, const NpuOpEnv *env, guint g, const char *name, NpuDtype dt,
+                     guint ndim, const gint64 *shape, const json_t *spec, const char *path,
+                     guint stream_id, GError **error)
+{
+  if (!npu_op_spec_is_from (spec))
+    {
+      g_autoptr (NpuTensor) t = npu_tensor_new (dt, ndim, shape, NPU_FORMAT_ND, env->data_mode,
+                                                error);
+      if (t == NULL || !npu_op_fill_input (t, spec, path, env, op, npu_op_rank_of (op, g),
+                                           stream_id, error))
+        return NULL;
+      return g_steal_pointer (&t);
+    }
+  NpuOp *producer = NULL;
+  NpuTensor *t = npu_op_from_tensor (op, env, g, spec, path, &producer, error);
+  if (t == NULL)
+    return NULL;
+  const char *ref = json_string_value (json_object_get (spec, "from"));
+  gboolean same = npu_tensor_ndim (t) == ndim;
   for (guint i = 0; same && i < ndim; i++)
     same = npu_tensor_dim (t, i) == shape[i];
-  if (!same)
+  g_autoptr (NpuTensor) in = NULL;
+  g_autoptr (GError) local = NULL;
+  if (npu_tensor_dtype (t) == dt && same)
+    in = npu_tensor_ref (t);
+  else if (npu_tensor_dtype (t) == dt)
+    in = npu_tensor_new_view (t, ndim, shape, &local);  /* a reshape, or why not */
+  if (in == NULL)
     {
       g_autofree char *have = npu_tensor_shape_string (t);
+      g_autofree char *want = shape_string (ndim, shape);
       g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s.from: %s is %s %s, but this input must be %s with %u dims", path, ref,
-                   npu_dtype_name (npu_tensor_dtype (t)), have, npu_dtype_name (dt), ndim);
+                   "%s.from: %s is %s %s, but this input must be %s %s (the same dtype; the "
+                   "same shape, or the same number of elements to reshape)%s%s", path, ref,
+                   npu_dtype_name (npu_tensor_dtype (t)), have, npu_dtype_name (dt), want,
+                   local != NULL ? ": " : "", local != NULL ? local->message : "");
       return NULL;
     }
   gboolean listed = FALSE;
@@ -357,7 +416,7 @@ npu_op_input_tensor (NpuOp *op, const NpuOpEnv *env, guint g, const char *name, 
     listed = listed || g_ptr_array_index (op->after, i) == producer;
   if (!listed)
     g_ptr_array_add (op->after, producer);
-  return npu_tensor_ref (t);
+  return g_steal_pointer (&in);
 }
 
 /* ---- begin / finish and classified tasks ---- */

@@ -140,6 +140,14 @@ void npu_op_add_tensor (NpuOp *op, guint rank, const char *name, NpuTensor *tens
 NpuTensor *npu_op_find_tensor (NpuOp *op, guint rank, const char *name);
 
 /**
+ * npu_op_rng_seed: the seed of a GSL generator of op @op for stream @tag, so that drawn
+ * values are reproducible from the scenario alone: with splitmix64 mix(),
+ * s = mix(@seed ^ mix((op->index << 40) ^ @tag)), returned as (s mod 2^32) ^ (s >> 32)
+ * for gsl_rng_set. @seed: the scenario seed (env->seed).
+ */
+gulong npu_op_rng_seed (guint64 seed, const NpuOp *op, guint64 tag);
+
+/**
  * npu_op_fill_input: fill @t from an init spec (NULL = the default uniform [-1, 1)):
  *   {"dist": "uniform", "low": -1, "high": 1}   (floats; ints rounded, saturated)
  *   {"dist": "normal", "mean": 0, "std": 1}
@@ -156,12 +164,42 @@ gboolean npu_op_fill_input (NpuTensor *t, const json_t *spec, const char *path,
                             guint stream_id, GError **error);
 
 /**
+ * npu_op_check_input_spec: check input spec @spec (nullable) in create(), before any
+ * tensor exists: an init spec as npu_op_fill_input checks it (keys, types, values; an
+ * .npy file is not opened yet); a {"from": ...} reference is left to prepare()
+ * (npu_op_input_tensor). Errors name @path.
+ */
+gboolean npu_op_check_input_spec (const json_t *spec, const char *path, const NpuOpEnv *env,
+                                  const NpuOp *op, GError **error);
+
+/** npu_op_spec_is_from: whether an input spec is a chaining reference {"from": ...}
+ *  (checked in full by npu_op_from_tensor / npu_op_input_tensor). */
+gboolean npu_op_spec_is_from (const json_t *spec);
+
+/**
+ * npu_op_from_tensor: (transfer none) the earlier op's tensor that the input spec
+ * {"from": "<op>.<tensor>"} names, on the global rank of group rank @g; @producer
+ * (optional out, transfer none) is that op. Nothing is checked against the consumer's
+ * dtype or shape and op->after is not changed (npu_op_input_tensor does both); for
+ * ops whose input takes the producer's dtype and shape. Errors
+ * (NPU_OP_ERROR_SCENARIO, naming "@path.from"): not exactly {"from": "<op>.<tensor>"},
+ * no earlier op of that name, no such tensor on that rank.
+ */
+NpuTensor *npu_op_from_tensor (NpuOp *op, const NpuOpEnv *env, guint g, const json_t *spec,
+                               const char *path, NpuOp **producer, GError **error);
+
+/**
  * npu_op_input_tensor: (transfer full) the tensor of input @name on group rank @g.
- * If @spec is {"from": "<op>.<tensor>"}, it is that earlier op's tensor of the same
- * global rank (dtype and shape must equal @dt / @shape, else an error naming @path),
- * shared by reference, and the producer is added to op->after so this op starts after
- * it on that rank: op chaining by tensors. Otherwise a new tensor filled from @spec
- * (npu_op_fill_input; @stream_id tells inputs apart for the RNG). Call from prepare().
+ * If @spec is {"from": "<op>.<tensor>"} (npu_op_from_tensor), the input is that earlier
+ * op's tensor of the same global rank, shared, not copied, and the producer is added to
+ * op->after so this op starts after it on that rank: op chaining by tensors. Its dtype
+ * must be @dt. With the shape @shape it is returned itself (another reference); with
+ * another shape of the same element count it is returned as a reshape view
+ * (npu_tensor_new_view: e.g. an AllGather's 1-D recvBuf as a 2-D x1), which a
+ * FRACTAL_NZ or strided producer tensor cannot give. Anything else is an
+ * NPU_OP_ERROR_SCENARIO naming "@path.from" and both shapes.
+ * Otherwise a new tensor filled from @spec (npu_op_fill_input; @stream_id tells inputs
+ * apart for the RNG). Call from prepare().
  */
 NpuTensor *npu_op_input_tensor (NpuOp *op, const NpuOpEnv *env, guint g, const char *name,
                                 NpuDtype dt, guint ndim, const gint64 *shape,
@@ -212,6 +250,20 @@ gboolean npu_spec_get_bool (const json_t *obj, const char *key, const char *path
 /** npu_spec_get_dtype: a dtype name (ops/dtype.h names); absent -> error if @required. */
 gboolean npu_spec_get_dtype (const json_t *obj, const char *key, const char *path,
                              gboolean required, NpuDtype dflt, NpuDtype *out, GError **error);
+/**
+ * npu_spec_get_tensor_desc: what an aclnn API is handed for one tensor, from @v: null
+ * (a null pointer: *@present = FALSE) or {"dtype": <name>, "shape": [dims]}
+ * (*@present = TRUE). An absent "dtype" leaves *@dt, an absent "shape" *@ndim and
+ * @shape, as they are (callers preset the defaults). At most @max_dims dims (@shape has
+ * room for them; more than NPU_MAX_DIMS lets an op report the API's own dim-count
+ * error), each in [0, 2^40]. Errors name @path.
+ */
+gboolean npu_spec_get_tensor_desc (const json_t *v, const char *path, guint max_dims,
+                                   gboolean *present, NpuDtype *dt, guint *ndim, gint64 *shape,
+                                   GError **error);
+/** npu_spec_error: set an NPU_OP_ERROR_SCENARIO error (the message names the key path)
+ *  and return FALSE, for `return npu_spec_error (error, "%s: ...", path);`. */
+gboolean npu_spec_error (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
 /** npu_op_error: set an aclnn-style error: "<op name>: <code>: <message>". */
 void npu_op_error (GError **error, const NpuOp *op, NpuOpError code, const char *fmt, ...)

@@ -225,12 +225,6 @@ default_init (QmmarOp *q, QmmarTensorId id, guint w)
 }
 
 static gboolean
-is_from (const json_t *spec)
-{
-  return spec != NULL && json_is_object (spec) && json_object_get (spec, "from") != NULL;
-}
-
-static gboolean
 is_npy (const json_t *spec)
 {
   return spec != NULL && json_is_object (spec) && json_object_get (spec, "npy") != NULL;
@@ -268,19 +262,19 @@ make_input (QmmarOp *q, const NpuOpEnv *env, guint g, QmmarTensorId id, GError *
   g_autoptr (json_t) dflt = d->init == NULL ? default_init (q, id, q->base.n_ranks) : NULL;
   const json_t *spec = d->init != NULL ? d->init : dflt;
   if (id == QT_DEQ && (d->dtype == NPU_DT_INT64 || d->dtype == NPU_DT_UINT64)
-      && !is_from (spec) && !is_npy (spec))
+      && !npu_op_spec_is_from (spec) && !is_npy (spec))
     return packed_scale (q, env, g, spec, ipath, error);
   if (id != QT_X2)
     {
       /* commQuantScale1/2 must be the same on every rank (spec): drawn values come
        * from group rank 0's random stream on every rank */
-      guint src = (id == QT_CQ1 || id == QT_CQ2) && !is_from (spec) ? 0 : g;
+      guint src = (id == QT_CQ1 || id == QT_CQ2) && !npu_op_spec_is_from (spec) ? 0 : g;
       return npu_op_input_tensor (&q->base, env, src, name, d->dtype, d->ndim, d->shape, spec,
                                   ipath, id, error);
     }
   gint64 shape[4], rows, cols;
   guint nd = x2_storage (q, shape, &rows, &cols);
-  if (!d->nz || is_from (spec))
+  if (!d->nz || npu_op_spec_is_from (spec))
     {
       NpuTensor *t = npu_op_input_tensor (&q->base, env, g, name, d->dtype, nd, shape, spec,
                                           ipath, id, error);

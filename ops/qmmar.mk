@@ -1,10 +1,6 @@
 # ops/qmmar.mk: owned by the qmmar work; included from Makefile.am.
 # QuantMatmulAllReduceV3 (A2) and the ND -> FRACTAL_NZ weight layout op (TransDataNZ).
 
-# HCCL collectives inside another operator (the MC2 AICPU communication server); part
-# of the HCCL module (ops/hccl.h), listed here because it was added with this op.
-libnpusim_ops_a_SOURCES += ops/hccl-embed.c
-
 # The operator and the ND -> FRACTAL_NZ layout op.
 libnpusim_ops_a_SOURCES += ops/qmmar.h ops/qmmar-private.h ops/qmmar-op.c \
 	ops/qmmar-params.c ops/qmmar-tiling.c ops/qmmar-numerics.c ops/qmmar-plan.c \

@@ -1,4 +1,5 @@
-/* npusim — tensors: dtype, shape, strides, format and owned host data. */
+/* npusim — tensors: dtype, shape, strides, format and owned host data (or, for a
+ * view, the data of the base tensor the view holds a reference to). */
 #include "ops/tensor.h"
 
 #include <string.h>
@@ -11,10 +12,38 @@ struct _NpuTensor {
   gint64 shape[NPU_MAX_DIMS];
   gint64 strides[NPU_MAX_DIMS];
   gint64 numel;
-  gpointer data; /* g_malloc0'ed, owned; NULL in timing-only mode */
+  gpointer data; /* g_malloc0'ed and owned, or base's (view); NULL in timing-only mode */
+  NpuTensor *base; /* (nullable) (owned ref) the tensor whose storage a view shares */
 };
 
-#define NPU_TENSOR_ERROR (g_quark_from_static_string ("npu-tensor-error"))
+G_DEFINE_QUARK (npu-tensor-error-quark, npu_tensor_error)
+
+/* The element count of @shape in *@numel, *@overflow set if it does not fit in 64
+ * bits. FALSE for a negative dim (a programmer error, reported as critical). */
+static gboolean
+shape_numel (guint ndim, const gint64 *shape, guint64 *numel, gboolean *overflow)
+{
+  *numel = 1;
+  *overflow = FALSE;
+  for (guint i = 0; i < ndim; i++)
+    {
+      g_return_val_if_fail (shape[i] >= 0, FALSE);
+      if (!g_uint64_checked_mul (numel, *numel, (guint64) shape[i]))
+        *overflow = TRUE;
+    }
+  return TRUE;
+}
+
+static void
+set_contiguous_strides (NpuTensor *t)
+{
+  gint64 stride = 1;
+  for (guint i = t->ndim; i-- > 0;)
+    {
+      t->strides[i] = stride;
+      stride *= t->shape[i] > 0 ? t->shape[i] : 1;
+    }
+}
 
 NpuTensor *
 npu_tensor_new (NpuDtype dt, guint ndim, const gint64 *shape, NpuFormat format,
@@ -26,20 +55,16 @@ npu_tensor_new (NpuDtype dt, guint ndim, const gint64 *shape, NpuFormat format,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   /* numel and byte size must fit in gint64 / gsize */
-  guint64 numel = 1;
-  gboolean overflow = FALSE;
-  for (guint i = 0; i < ndim; i++)
-    {
-      g_return_val_if_fail (shape[i] >= 0, NULL);
-      if (!g_uint64_checked_mul (&numel, numel, (guint64) shape[i]))
-        overflow = TRUE;
-    }
+  guint64 numel;
+  gboolean overflow;
+  if (!shape_numel (ndim, shape, &numel, &overflow))
+    return NULL;
   guint64 nbytes = 0;
   if (overflow || numel > (guint64) G_MAXINT64
       || !g_uint64_checked_mul (&nbytes, numel, npu_dtype_size (dt))
       || nbytes > (guint64) G_MAXSIZE)
     {
-      g_set_error (error, NPU_TENSOR_ERROR, 1, "tensor of %u dims of %s is too large",
+      g_set_error (error, NPU_TENSOR_ERROR, NPU_TENSOR_ERROR_TOO_LARGE, "tensor of %u dims of %s is too large",
                    ndim, npu_dtype_name (dt));
       return NULL;
     }
@@ -51,7 +76,7 @@ npu_tensor_new (NpuDtype dt, guint ndim, const gint64 *shape, NpuFormat format,
       data = g_try_malloc0 (nbytes ? (gsize) nbytes : 1);
       if (data == NULL)
         {
-          g_set_error (error, NPU_TENSOR_ERROR, 2,
+          g_set_error (error, NPU_TENSOR_ERROR, NPU_TENSOR_ERROR_NO_MEMORY,
                        "cannot allocate %" G_GUINT64_FORMAT " bytes for a tensor", nbytes);
           return NULL;
         }
@@ -64,14 +89,57 @@ npu_tensor_new (NpuDtype dt, guint ndim, const gint64 *shape, NpuFormat format,
   t->ndim = ndim;
   t->numel = (gint64) numel;
   t->data = data;
-  gint64 stride = 1;
-  for (guint i = ndim; i-- > 0;)
-    {
-      t->shape[i] = shape[i];
-      t->strides[i] = stride;
-      stride *= shape[i] > 0 ? shape[i] : 1;
-    }
+  if (ndim > 0)
+    memcpy (t->shape, shape, ndim * sizeof (gint64));
+  set_contiguous_strides (t);
   return t;
+}
+
+NpuTensor *
+npu_tensor_new_view (NpuTensor *base, guint ndim, const gint64 *shape, GError **error)
+{
+  g_return_val_if_fail (base != NULL, NULL);
+  g_return_val_if_fail (ndim <= NPU_MAX_DIMS, NULL);
+  g_return_val_if_fail (ndim == 0 || shape != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  guint64 numel;
+  gboolean overflow;   /* a shape whose count overflows cannot match */
+  if (!shape_numel (ndim, shape, &numel, &overflow))
+    return NULL;
+  if (base->format != NPU_FORMAT_ND || !npu_tensor_is_contiguous (base))
+    {
+      g_set_error (error, NPU_TENSOR_ERROR, NPU_TENSOR_ERROR_VIEW,
+                   "a %s tensor cannot be reshaped (only a contiguous ND tensor can)",
+                   base->format != NPU_FORMAT_ND ? "FRACTAL_NZ" : "strided");
+      return NULL;
+    }
+  if (overflow || numel != (guint64) base->numel)
+    {
+      g_set_error (error, NPU_TENSOR_ERROR, NPU_TENSOR_ERROR_VIEW,
+                   "a reshape must keep the number of elements (%" G_GINT64_FORMAT
+                   " elements, the new shape holds %s%" G_GUINT64_FORMAT ")", base->numel,
+                   overflow ? "more than " : "", numel);
+      return NULL;
+    }
+  NpuTensor *t = g_new0 (NpuTensor, 1);
+  t->ref_count = 1;
+  t->dtype = base->dtype;
+  t->format = NPU_FORMAT_ND;
+  t->ndim = ndim;
+  t->numel = base->numel;
+  t->data = base->data;
+  t->base = npu_tensor_ref (base);
+  if (ndim > 0)
+    memcpy (t->shape, shape, ndim * sizeof (gint64));
+  set_contiguous_strides (t);
+  return t;
+}
+
+NpuTensor *
+npu_tensor_base (const NpuTensor *t)
+{
+  g_return_val_if_fail (t != NULL, NULL);
+  return t->base;
 }
 
 NpuTensor *
@@ -100,7 +168,10 @@ npu_tensor_unref (NpuTensor *t)
     return;
   if (g_atomic_int_dec_and_test (&t->ref_count))
     {
-      g_free (t->data);
+      if (t->base != NULL)
+        npu_tensor_unref (t->base); /* a view: the storage is the base's */
+      else
+        g_free (t->data);
       g_free (t);
     }
 }

@@ -1,8 +1,10 @@
 /* npusim — a tensor: dtype, shape, strides (elements), format, data.
  *
- * Data is host memory owned by the tensor (or NULL in timing-only mode). Strides are
- * in elements; a freshly created tensor is contiguous row-major. FRACTAL_NZ tensors
- * keep their 4-D storage shape (the ND<->NZ transform is an op of its own). */
+ * Data is host memory owned by the tensor (or NULL in timing-only mode), or, for a
+ * view (npu_tensor_new_view), the storage of another tensor the view keeps alive.
+ * Strides are in elements; a freshly created tensor is contiguous row-major.
+ * FRACTAL_NZ tensors keep their 4-D storage shape (the ND<->NZ transform is an op of
+ * its own). */
 #pragma once
 #include <glib.h>
 #include "ops/dtype.h"
@@ -15,6 +17,15 @@ typedef enum { NPU_FORMAT_ND, NPU_FORMAT_FRACTAL_NZ } NpuFormat;
 
 typedef struct _NpuTensor NpuTensor;
 
+#define NPU_TENSOR_ERROR (npu_tensor_error_quark ())
+GQuark npu_tensor_error_quark (void);
+/** NpuTensorError: why a tensor could not be made. */
+typedef enum {
+  NPU_TENSOR_ERROR_TOO_LARGE = 1, /* the element or byte count overflows */
+  NPU_TENSOR_ERROR_NO_MEMORY,     /* the host allocation failed */
+  NPU_TENSOR_ERROR_VIEW,          /* a view's shape or base does not fit */
+} NpuTensorError;
+
 /**
  * npu_tensor_new: (transfer full) a zero-filled contiguous tensor.
  * @shape: (array length=ndim) ndim in 0..NPU_MAX_DIMS, every dim >= 0.
@@ -25,6 +36,23 @@ NpuTensor *npu_tensor_new (NpuDtype dt, guint ndim, const gint64 *shape, NpuForm
                            gboolean with_data, GError **error);
 /** npu_tensor_new_2d: convenience for rows x cols, ND, with data; aborts on OOM. */
 NpuTensor *npu_tensor_new_2d (NpuDtype dt, gint64 rows, gint64 cols);
+/**
+ * npu_tensor_new_view: (transfer full) a reshape of @base: a tensor of @ndim dims
+ * @shape that shares @base's storage (no copy), with @base's dtype, ND format and
+ * contiguous row-major strides. Element i of the view (row-major) is element i of
+ * @base's storage, so writes through either are seen through both.
+ * Ownership: the view holds a reference to @base, released when the view is freed;
+ * the storage lives as long as either. A @base without data (timing-only) gives a view
+ * without data.
+ * @shape: (array length=ndim) ndim in 0..NPU_MAX_DIMS, every dim >= 0.
+ * Returns NULL with NPU_TENSOR_ERROR_VIEW if @base is not ND, not contiguous
+ * (npu_tensor_is_contiguous), or holds a different number of elements than @shape.
+ */
+NpuTensor *npu_tensor_new_view (NpuTensor *base, guint ndim, const gint64 *shape,
+                                GError **error);
+/** npu_tensor_base: (transfer none) (nullable) the tensor whose storage the view @t
+ *  shares; NULL for a tensor that owns its storage. */
+NpuTensor *npu_tensor_base (const NpuTensor *t);
 NpuTensor *npu_tensor_ref (NpuTensor *t);
 void npu_tensor_unref (NpuTensor *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpuTensor, npu_tensor_unref)

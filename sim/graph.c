@@ -48,6 +48,13 @@ typedef struct {
   guint root;          /* region set of the accesses of unfinished tasks */
 } Buffer;
 
+/* Run-scoped user data (npu_graph_set_data). */
+typedef struct {
+  char *key;
+  gpointer data;
+  GDestroyNotify destroy;
+} UserData;
+
 typedef struct {
   NpuTask *from;
   NpuTask *to;
@@ -127,6 +134,8 @@ struct _NpuGraph {
   gboolean dispatch_pending;
   gboolean running;
   GError *error;
+  GPtrArray *user_data;  /* UserData, in the order set (destroyed in reverse) */
+  GHashTable *user_keys; /* key -> UserData, lookup only */
 };
 
 static inline NpuTask *
@@ -153,7 +162,18 @@ npu_graph_new (NpuEngine *engine, NpuFabric *fabric, NpuSink *sink, gboolean dat
   graph->streams = g_ptr_array_new_with_free_func (g_free);
   graph->ready = g_ptr_array_new ();
   graph->dispatching = g_ptr_array_new ();
+  graph->user_data = g_ptr_array_new ();
+  graph->user_keys = g_hash_table_new (g_str_hash, g_str_equal);
   return graph;
+}
+
+static void
+user_data_free (UserData *u)
+{
+  if (u->destroy != NULL)
+    u->destroy (u->data);
+  g_free (u->key);
+  g_free (u);
 }
 
 void
@@ -190,8 +210,40 @@ npu_graph_free (NpuGraph *graph)
   g_ptr_array_unref (graph->ready);
   g_ptr_array_unref (graph->dispatching);
   g_string_chunk_free (graph->strings);
+  /* after the tasks, whose effect data may point into it; latest first */
+  for (guint i = graph->user_data->len; i-- > 0;)
+    user_data_free (g_ptr_array_index (graph->user_data, i));
+  g_ptr_array_unref (graph->user_data);
+  g_hash_table_unref (graph->user_keys);
   g_clear_error (&graph->error);
   g_free (graph);
+}
+
+void
+npu_graph_set_data (NpuGraph *graph, const char *key, gpointer data, GDestroyNotify destroy)
+{
+  g_return_if_fail (graph != NULL && key != NULL);
+  UserData *old = g_hash_table_lookup (graph->user_keys, key);
+  if (old != NULL)
+    {
+      g_hash_table_remove (graph->user_keys, key);
+      g_ptr_array_remove (graph->user_data, old);
+      user_data_free (old);
+    }
+  UserData *u = g_new0 (UserData, 1);
+  u->key = g_strdup (key);
+  u->data = data;
+  u->destroy = destroy;
+  g_ptr_array_add (graph->user_data, u);
+  g_hash_table_insert (graph->user_keys, u->key, u);
+}
+
+gpointer
+npu_graph_get_data (const NpuGraph *graph, const char *key)
+{
+  g_return_val_if_fail (graph != NULL && key != NULL, NULL);
+  UserData *u = g_hash_table_lookup (graph->user_keys, key);
+  return u != NULL ? u->data : NULL;
 }
 
 gboolean
@@ -467,6 +519,14 @@ fail (NpuGraph *graph, GError *error)
     g_error_free (error);
 }
 
+void
+npu_graph_fail (NpuGraph *graph, GError *error)
+{
+  g_return_if_fail (graph != NULL && error != NULL);
+  /* The engine loop of npu_graph_run and every start/end check graph->error. */
+  fail (graph, error);
+}
+
 /* The track a task is drawn on: none if hidden, else its own, else its stream's. */
 static gboolean
 task_track (const NpuTask *t, guint32 *pid, guint32 *tid, const char **category)
@@ -612,6 +672,8 @@ task_end (NpuTask *t, NpuTime now)
           fail (graph, local);
           return;
         }
+      if (graph->error != NULL)
+        return; /* the effect failed the run (npu_graph_fail) */
     }
   if (t->server != NULL)
     npu_server_release (t->server);

@@ -39,7 +39,8 @@ GQuark npu_graph_error_quark (void);
 typedef enum {
   NPU_GRAPH_ERROR_HAZARD,   /* a data race between two tasks; message names both */
   NPU_GRAPH_ERROR_DEADLOCK, /* tasks left that can never start; message names one */
-  NPU_GRAPH_ERROR_TASK,     /* a task's effect reported an error */
+  NPU_GRAPH_ERROR_TASK,     /* a task failed: its effect reported an error, or a hook or
+                             * effect failed the run (npu_graph_fail) */
 } NpuGraphError;
 
 /** NpuTaskEffect: the data effect, run at the task's end. May set @error to abort. */
@@ -65,6 +66,32 @@ gboolean npu_graph_data_mode (const NpuGraph *graph);
 NpuEngine *npu_graph_engine (const NpuGraph *graph);
 NpuFabric *npu_graph_fabric (const NpuGraph *graph);
 NpuSink *npu_graph_sink (const NpuGraph *graph);
+
+/**
+ * npu_graph_set_data: attach @data to the graph under @key, for state that lives as
+ * long as the run and is shared by the ops that find it (e.g. the windows of a
+ * communication group). @key is copied. Data already under @key is destroyed first
+ * (with its own notify). @destroy (nullable) is called on @data when it is replaced or
+ * when the graph is freed; at npu_graph_free the data is destroyed after every task,
+ * the latest set first. Lookup only: nothing iterates over the keys, so the run cannot
+ * depend on their order.
+ */
+void npu_graph_set_data (NpuGraph *graph, const char *key, gpointer data,
+                         GDestroyNotify destroy);
+/** npu_graph_get_data: (transfer none) (nullable) the data under @key, NULL if none. */
+gpointer npu_graph_get_data (const NpuGraph *graph, const char *key);
+
+/**
+ * npu_graph_fail: fail the run with @error (transfer full), e.g. from a task's hook (which
+ * runs in data and timing-only mode alike) or effect when the simulated machine would
+ * fail (a kernel timeout). The run stops at once: no further task starts or ends, and
+ * npu_graph_run returns FALSE with a copy of @error, as given (no task-name prefix);
+ * later runs fail with it too. Called between runs, the next run fails at once. The
+ * first error wins: when the run has already failed, @error is freed. The caller picks
+ * the domain (NPU_GRAPH_ERROR_TASK is the usual one for a failure of the simulated
+ * machine).
+ */
+void npu_graph_fail (NpuGraph *graph, GError *error);
 
 /**
  * npu_graph_add_buffer: declare a memory buffer for hazard checking.
@@ -120,9 +147,9 @@ NpuTask *npu_graph_task (const NpuGraph *graph, guint id);
  * Tasks created during the run (by hooks or effects) with no unfinished dependency
  * start when the engine next drains; the graph may be extended and run again after
  * a successful run (dependencies on ended tasks are already met).
- * Returns: FALSE with @error set on a hazard, a deadlock or a failed effect (the
- * effect's own error, prefixed with "task 'NAME': "); the run stops at once and
- * further runs fail with the same error.
+ * Returns: FALSE with @error set on a hazard, a deadlock, a failed effect (the
+ * effect's own error, prefixed with "task 'NAME': ") or npu_graph_fail (its error as
+ * given); the run stops at once and further runs fail with the same error.
  */
 gboolean npu_graph_run (NpuGraph *graph, GError **error);
 

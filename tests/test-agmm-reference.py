@@ -203,12 +203,13 @@ def unfused(label, preset, ranks, m, k, n, quant):
         ops.append({"op": "QuantMatMul", "name": "mm", "dtype": "int8", "m": m * ranks, "k": k,
                     "n": n, "perToken": True, "after": ["ag", "ags"], "baselineOf": "agmm",
                     "baselineFrom": "ag",
-                    "inputs": {"x1": {"fromOp": "ag", "tensor": "recvBuf"},
-                               "x1Scale": {"fromOp": "ags", "tensor": "recvBuf"}}})
+                    "inputs": {"x1": {"from": "ag.recvBuf"},
+                               "x1Scale": {"from": "ags.recvBuf"}}})
     else:
+        # no "after": the "from" input alone orders the MatMul after the AllGather
         ops.append({"op": "MatMul", "name": "mm", "dtype": dt, "m": m * ranks, "k": k, "n": n,
-                    "after": ["ag"], "baselineOf": "agmm", "baselineFrom": "ag",
-                    "inputs": {"x1": {"fromOp": "ag", "tensor": "recvBuf"}}})
+                    "baselineOf": "agmm", "baselineFrom": "ag",
+                    "inputs": {"x1": {"from": "ag.recvBuf"}}})
     out, man = agmm_case(label, preset, ranks, fused, ops)
     if out is None:
         return

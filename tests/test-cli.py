@@ -34,6 +34,13 @@ def bad(name, scenario, code, needle, extra=(), env=None, raw=None):
     t.ok(not leftovers, f"{name}: no output folder, no partial files", leftovers)
 
 
+def out_tensor(out, man, op, rank, name):
+    """The tensor @name of @op on @rank from a run's output folder."""
+    import numpy as np
+    f = [x["file"] for x in man["tensors"] if x["op"] == op and x["rank"] == rank and x["name"] == name]
+    return np.load(os.path.join(out, f[0]))
+
+
 def variant(fn):
     s = copy.deepcopy(BASE)
     fn(s)
@@ -69,6 +76,21 @@ except ImportError:
 
 bad("chain-unknown-op", variant(lambda s: s["ops"][0].update(
     inputs={"sendBuf": {"from": "nothing.recvBuf"}})), 3, "ops[0].inputs.sendBuf.from")
+# A chained input of another element count: the AllGather's 8 x 64 recvBuf cannot be a
+# 16 x 64 x1 (64 x 64 would be 4096 elements; 8 x 64 = 512 are there).
+bad("chain-wrong-count", {
+    "name": "t", "seed": 1, "cluster": {"preset": "a2", "ranks": 8},
+    "ops": [{"op": "AllGather", "name": "ag", "dtype": "float16", "count": 64},
+            {"op": "MatMul", "name": "mm", "dtype": "float16", "m": 16, "k": 64, "n": 32,
+             "inputs": {"x1": {"from": "ag.recvBuf"}}}]},
+    3, "ops[1].inputs.x1.from: ag.recvBuf is float16 (512,), but this input must be "
+       "float16 (16, 64)")
+bad("chain-wrong-dtype", {
+    "name": "t", "seed": 1, "cluster": {"preset": "a2", "ranks": 8},
+    "ops": [{"op": "AllGather", "name": "ag", "dtype": "float32", "count": 64},
+            {"op": "MatMul", "name": "mm", "dtype": "float16", "m": 8, "k": 64, "n": 32,
+             "inputs": {"x1": {"from": "ag.recvBuf"}}}]},
+    3, "ops[1].inputs.x1.from: ag.recvBuf is float32 (512,)")
 
 # Good paths.
 p = run(["--help"])
@@ -111,6 +133,34 @@ if p.returncode == 0:
     t.ok(shapes == {(2048,)}, "--set ops[0].count reached the op", shapes)
     t.ok(os.path.exists(trace) and not os.path.exists(os.path.join(out, "trace.json")),
          "--trace writes the trace where asked")
+# Op chaining with a reshape: an AllGather's 1-D recvBuf (8 ranks x 6 x 4 values) is
+# the (48, 4) x1 of a MatMul, shared as a view; integer values keep the sums exact.
+reshape = {"name": "reshape", "seed": 3, "cluster": {"preset": "a2", "ranks": 8},
+           "ops": [{"op": "AllGather", "name": "ag", "dtype": "float16", "count": 24,
+                    "inputs": {"sendBuf": {"dist": "randint", "low": -3, "high": 3}}},
+                   {"op": "MatMul", "name": "mm", "dtype": "float16", "m": 48, "k": 4, "n": 5,
+                    "inputs": {"x1": {"from": "ag.recvBuf"},
+                               "x2": {"dist": "randint", "low": -3, "high": 3}}}]}
+out = os.path.join(work, "reshape")
+p = run(["run", write_json(os.path.join(work, "reshape.json"), reshape), "--out", out, "--quiet"])
+t.ok(p.returncode == 0, "a 1-D recvBuf feeds a 2-D x1 (reshape view)", p.stderr)
+if p.returncode == 0:
+    import numpy as np
+    man = load_json(os.path.join(out, "manifest.json"))
+    def rtensor(op, rank, name):
+        return out_tensor(out, man, op, rank, name)
+    gathered = np.concatenate([rtensor("ag", r, "sendBuf") for r in range(8)])
+    t.ok(all(np.array_equal(rtensor("mm", r, "x1"), gathered.reshape(48, 4)) for r in range(8)),
+         "x1 holds the gathered values in row-major order")
+    t.ok(all(np.array_equal(rtensor("mm", r, "output"),
+                            (gathered.reshape(48, 4).astype(np.float64)
+                             @ rtensor("mm", r, "x2").astype(np.float64)).astype(np.float16))
+             for r in range(8)), "the MatMul of the reshaped gather matches NumPy")
+    rep = load_json(os.path.join(out, "report.json"))
+    ops = {o["name"]: o for o in rep["ops"]}
+    t.ok(all(a["start_ps"] >= b["end_ps"] for a, b in zip(ops["mm"]["ranks"], ops["ag"]["ranks"])),
+         "the MatMul starts after the AllGather on every rank (no \"after\" needed)")
+
 # Op chaining by tensors: an AllGather of an AllReduce's result, checked with NumPy
 # (integer-valued fp32 inputs, so every summation order gives the same exact sum).
 chain = {"name": "chain", "seed": 5, "cluster": {"preset": "a2", "ranks": 8},
@@ -125,8 +175,7 @@ if p.returncode == 0:
     import numpy as np
     man = load_json(os.path.join(out, "manifest.json"))
     def tensor(op, rank, name):
-        f = [x["file"] for x in man["tensors"] if x["op"] == op and x["rank"] == rank and x["name"] == name]
-        return np.load(os.path.join(out, f[0]))
+        return out_tensor(out, man, op, rank, name)
     total = sum(tensor("ar", r, "sendBuf").astype(np.float64) for r in range(8))
     t.ok(all(np.array_equal(tensor("ag", r, "recvBuf"), np.tile(total, 8).astype(np.float32))
              for r in range(8)), "AllGather of the chained AllReduce result matches NumPy")

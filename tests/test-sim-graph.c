@@ -1,5 +1,5 @@
-/* npusim tests — task graph: ordering, effects, timing-only mode, hazards, deadlock,
- * streams, traces. Expected times are derived by hand in the comments (ns). */
+/* npusim tests — task graph: ordering, effects, timing-only mode, run-scoped data,
+ * failing the run, hazards, deadlock, streams, traces. Expected times are derived by hand in the comments (ns). */
 #include "sim/graph.h"
 #include "test-sim-sink.h"
 
@@ -243,6 +243,146 @@ test_effect_failure (void)
   a = task (&e, "E", 3);
   npu_task_set_effect (a, eff_fail, NULL, NULL);
   run_ok (&e);
+  env_clear (&e);
+}
+
+/* ---- run-scoped data and failing the run ---- */
+
+static GString *destroy_log;
+
+static void
+log_destroy (gpointer data)
+{
+  g_string_append_printf (destroy_log, "%s;", (const char *) data);
+}
+
+/* Data under a key: found by key, replaced (the old value destroyed at once), and
+ * destroyed when the graph is freed: after every task's effect data, latest first. */
+static void
+test_user_data (void)
+{
+  destroy_log = g_string_new (NULL);
+  Env e;
+  env_init (&e, TRUE, FALSE, NULL);
+  g_assert_null (npu_graph_get_data (e.graph, "win/tp"));
+  npu_graph_set_data (e.graph, "win/tp", "tp1", log_destroy);
+  npu_graph_set_data (e.graph, "win/ep", "ep", log_destroy);
+  npu_graph_set_data (e.graph, "plain", "no-notify", NULL);
+  g_assert_cmpstr (npu_graph_get_data (e.graph, "win/tp"), ==, "tp1");
+  g_assert_cmpstr (npu_graph_get_data (e.graph, "win/ep"), ==, "ep");
+  g_assert_cmpstr (npu_graph_get_data (e.graph, "plain"), ==, "no-notify");
+  g_assert_null (npu_graph_get_data (e.graph, "win"));
+  /* the key is copied */
+  char key[8] = "k";
+  npu_graph_set_data (e.graph, key, "k1", log_destroy);
+  key[0] = 'x';
+  g_assert_cmpstr (npu_graph_get_data (e.graph, "k"), ==, "k1");
+  /* replacing destroys the old value now */
+  npu_graph_set_data (e.graph, "win/tp", "tp2", log_destroy);
+  g_assert_cmpstr (destroy_log->str, ==, "tp1;");
+  g_assert_cmpstr (npu_graph_get_data (e.graph, "win/tp"), ==, "tp2");
+  /* a task whose effect data is destroyed with the graph, before the user data */
+  NpuTask *t = task (&e, "t", 1);
+  npu_task_set_effect (t, NULL, "effect", log_destroy);
+  run_ok (&e);
+  g_assert_cmpstr (npu_graph_get_data (e.graph, "win/tp"), ==, "tp2"); /* survives the run */
+  env_clear (&e);
+  /* set order: tp1 (replaced), ep, plain, k, tp2: destroyed latest first */
+  g_assert_cmpstr (destroy_log->str, ==, "tp1;effect;tp2;k1;ep;");
+  g_string_free (destroy_log, TRUE);
+}
+
+typedef struct {
+  NpuGraph *graph;
+  guint calls;
+} FailHook;
+
+/* Fails the run twice: the first error wins, the second is freed. */
+static void
+hook_fail (gpointer data, NpuTask *task)
+{
+  FailHook *f = data;
+  f->calls++;
+  npu_graph_fail (f->graph, g_error_new (NPU_GRAPH_ERROR, NPU_GRAPH_ERROR_TASK,
+                                         "watchdog '%s' fired at %" G_GUINT64_FORMAT " ps",
+                                         npu_task_name (task), npu_task_end (task)));
+  npu_graph_fail (f->graph, g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_IO, "second"));
+}
+
+static gboolean
+eff_graph_fail (gpointer data, GError **error)
+{
+  npu_graph_fail (data, g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_NOENT, "as given"));
+  return TRUE;
+}
+
+static void
+hook_count (gpointer data, NpuTask *task)
+{
+  (*(guint *) data)++;
+}
+
+/* A hook fails the run at 5 ns, in data and timing-only mode alike: the run stops at
+ * once (A [0,10] never ends, B after it never starts), npu_graph_run returns the
+ * error exactly as given, and later runs fail with it. */
+static void
+test_fail_from_hook (void)
+{
+  for (int data_mode = 0; data_mode < 2; data_mode++)
+    {
+      Env e;
+      env_init (&e, data_mode, TRUE, NULL);
+      FailHook f = { e.graph, 0 };
+      NpuTask *a = task (&e, "A", 10), *b = task (&e, "B", 1), *w = task (&e, "W", 5);
+      npu_task_depends_on (b, a);
+      npu_task_set_hooks (w, NULL, hook_fail, &f);
+      g_autoptr (GError) error = NULL;
+      g_assert_false (npu_graph_run (e.graph, &error));
+      g_assert_error (error, NPU_GRAPH_ERROR, NPU_GRAPH_ERROR_TASK);
+      g_assert_cmpstr (error->message, ==, "watchdog 'W' fired at 5000 ps");
+      g_assert_cmpuint (f.calls, ==, 1);
+      assert_times (w, 0, 5);
+      g_assert_cmpuint (npu_task_start (a), ==, 0);
+      g_assert_cmpuint (npu_task_end (a), ==, NPU_TIME_NEVER);
+      g_assert_cmpuint (npu_task_start (b), ==, NPU_TIME_NEVER);
+      /* a later run (with a new task) fails with the same error */
+      task (&e, "later", 1);
+      g_clear_error (&error);
+      g_assert_false (npu_graph_run (e.graph, &error));
+      g_assert_cmpstr (error->message, ==, "watchdog 'W' fired at 5000 ps");
+      env_clear (&e);
+    }
+}
+
+/* An effect may fail the run too (and still return TRUE): its error as given, without
+ * the "task 'NAME': " prefix of a failed effect; the task's end hook and its
+ * successor do not run. Failing between runs makes the next run fail at once. */
+static void
+test_fail_from_effect (void)
+{
+  Env e;
+  env_init (&e, TRUE, FALSE, NULL);
+  guint ended = 0;
+  NpuTask *a = task (&e, "A", 3), *b = task (&e, "B", 1);
+  npu_task_depends_on (b, a);
+  npu_task_set_effect (a, eff_graph_fail, e.graph, NULL);
+  npu_task_set_hooks (a, NULL, hook_count, &ended);
+  g_autoptr (GError) error = NULL;
+  g_assert_false (npu_graph_run (e.graph, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_assert_cmpstr (error->message, ==, "as given");
+  g_assert_cmpuint (ended, ==, 0);
+  g_assert_cmpuint (npu_task_start (b), ==, NPU_TIME_NEVER);
+  env_clear (&e);
+
+  env_init (&e, FALSE, FALSE, NULL);
+  a = task (&e, "A", 3);
+  npu_graph_fail (e.graph, g_error_new_literal (NPU_GRAPH_ERROR, NPU_GRAPH_ERROR_TASK,
+                                                "failed before the run"));
+  g_clear_error (&error);
+  g_assert_false (npu_graph_run (e.graph, &error));
+  g_assert_cmpstr (error->message, ==, "failed before the run");
+  g_assert_cmpuint (npu_task_start (a), ==, NPU_TIME_NEVER);
   env_clear (&e);
 }
 
@@ -659,6 +799,9 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/graph/ready-order-by-id", test_ready_order_by_id);
   g_test_add_func ("/sim/graph/effects", test_effects);
   g_test_add_func ("/sim/graph/effect-failure", test_effect_failure);
+  g_test_add_func ("/sim/graph/user-data", test_user_data);
+  g_test_add_func ("/sim/graph/fail-from-hook", test_fail_from_hook);
+  g_test_add_func ("/sim/graph/fail-from-effect", test_fail_from_effect);
   g_test_add_func ("/sim/graph/hazard-missing-dep", test_hazard_missing_dep);
   g_test_add_func ("/sim/graph/hazard-war", test_hazard_war);
   g_test_add_func ("/sim/graph/hazard-waw", test_hazard_waw);
