@@ -117,8 +117,8 @@ static const NpuHwField fields[] = {
      "one AIV vector instruction's fixed latency (with the pipe barrier after it)"),
   F ("cost.vector_dep_repeat_cycles", NPU_FIELD_UINT, "cycles", vector_dep_repeat_cycles, FALSE,
      "cycles per repeat when each repeat needs the previous one's result"),
-  F ("link.ub_aiv_write_Bps", NPU_FIELD_DOUBLE, "B/s", ub_aiv_write_Bps, FALSE,
-     "A3 sustained UB rate of AIV MTE writes per die and direction (0 = line rate)"),
+  F ("link.ub_aiv_write_efficiency", NPU_FIELD_DOUBLE, "fraction", ub_aiv_write_efficiency,
+     FALSE, "A3 share of a UB link's capacity that AIV MTE writes sustain (0 = 1)"),
 };
 
 #undef F

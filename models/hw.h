@@ -80,8 +80,9 @@ typedef struct {
                                    the pipe barrier after it included) */
   guint vector_dep_repeat_cycles; /* cycles per repeat of a vector instruction whose
                                    repeats depend on each other (in-place accumulation) */
-  double ub_aiv_write_Bps;      /* A3: sustained UB rate of AIV MTE writes per die and
-                                   direction (0 = the line rate ub_ports x ub_port_bw) */
+  double ub_aiv_write_efficiency; /* A3: fraction of a UB link's capacity that AIV MTE
+                                   writes sustain (0 = 1, the line rate); the MoE plans
+                                   scale the fabric's current ub_tx / ub_rx capacity by it */
 } NpuHw;
 
 /** NpuPreset: a parsed preset with overrides and the source of every field. */

@@ -30,7 +30,16 @@
  * combine pre-reduces each token's rows of one server on that server's relay
  * (SumToWindow: fp32 weighted sum, rounded to the token dtype) and the owner adds the
  * servers' partial sums (SumToServer), so crossing RoCE carries one row per token and
- * server instead of one per expert. */
+ * server instead of one per expert.
+ * Durations: the instruction-level costs of moe-cost.c, as in the A3 plans (a vector
+ * instruction = cost.vector_instr_us + bytes / die.vector_bytes_per_cycle; a GM -> UB
+ * DMA = mem.gm_read_latency_us + bytes at the L2 read rate; UB -> GM =
+ * mem.gm_write_latency_us + bytes at the L2 write rate; a scalar load of a flag that
+ * another engine wrote = mem.l2_hit_latency_us; two UB buffers overlap one row's read
+ * with the previous row's work, see pipelined()). The kernels' scalar loops over UB
+ * (IndexSort's count loop, the cumulative sums of GetStatusCumSum) are not costed: the
+ * preset has no field for scalar instructions. The AICPU and the links:
+ * cost.aicpu_task_issue_us, cost.sdma_*, cost.rdma_fixed_us and the fabric. */
 #include "ops/moe-private.h"
 #include <string.h>
 
@@ -58,6 +67,15 @@ split (guint total, guint cores, guint c, guint *start, guint *count)
   guint per = total / cores, rem = total % cores;
   *start = per * c + MIN (c, rem);
   *count = per + (c < rem);
+}
+
+/* @n items through a two-buffer pipeline (SetFlag / WaitFlag on two UB buffers): stage
+ * @a of item i + 1 (its read) runs during stage @b of item i, so the items cost
+ * a + (n - 1) max(a, b) + b. */
+static NpuTime
+pipelined (guint64 n, NpuTime a, NpuTime b)
+{
+  return n == 0 ? 0 : a + (n - 1) * MAX (a, b) + b;
 }
 
 static NpuTask *
@@ -118,7 +136,8 @@ ipc_write (A2Plan *p, guint owner, guint core, guint src, guint dst, guint64 byt
                                 : NPU_TASK_COMM, NPU_TRACK_COMM_PLANE, rd);
   guint links[NPU_MAX_PATH];
   guint n = npu_cluster_path (p->cl, rs, rd, links);
-  npu_task_set_duration (t, p->hw->vector_op_overhead_ps);
+  /* the bytes at the core's MTE3 rate over the fabric, then the far write completes */
+  npu_task_set_duration (t, p->hw->gm_write_latency_ps);
   npu_task_set_flow (t, links, n, MAX (bytes, 1), moe_core_write_Bps (p->hw));
   npu_task_depends_on (t, after);
   (void) core;
@@ -149,6 +168,18 @@ rows_to (A2Plan *p, guint g, guint e)
   guint n = 0;
   for (guint i = 0; i < r->n_slots; i++)
     n += r->dst_ep[i] == (gint32) e;
+  return n;
+}
+
+/* rows of g for the dies of server @server (hierarchical) */
+static guint
+rows_to_server (A2Plan *p, guint g, guint server)
+{
+  const MoeRankLayout *r = &p->l->r[g];
+  guint n = 0;
+  for (guint i = 0; i < r->n_slots; i++)
+    n += r->dst_ep[i] >= 0
+         && npu_cluster_server_of (p->cl, rank_of (p, (guint) r->dst_ep[i])) == server;
   return n;
 }
 
@@ -193,21 +224,38 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
   for (guint g = 0; g < n; g++)
     {
       const MoeRankLayout *r = &p.l->r[g];
-      NpuTime sort = moe_cost_stages (hw, 2, (guint64) a->bs[g] * a->k, 4, 0);
-      NpuTime row = moe_cost_dma (hw, H * p.xs, FALSE) + moe_cost_dma (hw, p.slot_bytes, TRUE)
-                    + (a->quant_mode == 2 ? moe_cost_stages (hw, 8, H, 4, 0) : 0);
+      /* IndexSort on every core: the expertIds into UB, Duplicate of the counts and of
+       * the W x 32 status matrix (its count loop is scalar, not costed); the last core
+       * also writes expandIdx and, per destination, its status row (128 B) and FLAG2 */
+      guint64 nk = (guint64) a->bs[g] * a->k;
+      NpuTime sort = moe_dma_in (hw, 4 * nk, TRUE) + moe_vec (hw, 4 * nk) + moe_vec (hw, 128ull * W);
+      NpuTime sort_last = moe_dma_out (hw, 4 * nk) + W * moe_dma_out_stream (hw, 128 + 4);
+      /* ReorderTokens, per (token, expert) row: the token in (L2), then quantMode 0 its
+       * copy into WindowsOut (the next row's read overlaps it), quantMode 2 QuantProcess
+       * (Cast, Abs, ReduceMax, Muls, three Casts, with smooth scales their row in and a
+       * Mul) and the copy, which the next row's vector work waits for (MTE3_V) */
+      NpuTime row_in = moe_dma_in (hw, H * p.xs, TRUE);
+      guint64 hf = 4ull * H;
+      NpuTime row_body = moe_dma_out (hw, p.slot_bytes);
+      if (a->quant_mode == 2)
+        row_body += 7 * moe_vec (hw, hf) + moe_vec (hw, 256)
+                    + (a->smooth ? moe_dma_in (hw, hf, TRUE) + moe_vec (hw, hf) : 0);
       sync1[g] = barrier (&p, g, "SyncAll (packed)", hw->flag_poll_ps);
       for (guint c = 0; c < a->aiv; c++)
         {
           guint start, cnt;
           split (r->n_send, a->aiv, c, &start, &cnt);
-          NpuTask *t = aiv (&p, g, c, "IndexSort + ReorderTokens", sort + cnt * row);
+          NpuTask *t = aiv (&p, g, c, "IndexSort + ReorderTokens",
+                            sort + (c == a->aiv - 1 ? sort_last : 0)
+                            + pipelined (cnt, row_in, row_body));
           npu_task_depends_on (t, begin[g]);
           if (c == 0)
             npu_task_reads (t, d->buf_x[g], 0, (guint64) a->bs[g] * H * p.xs);
           npu_task_depends_on (sync1[g], t);
         }
-      NpuTask *bw = aiv (&p, g, 0, "BatchWrite descriptors", moe_cost_dma (hw, 32ull * W, TRUE));
+      /* one 32 B descriptor per destination (the cores write theirs in parallel) */
+      NpuTask *bw = aiv (&p, g, 0, "BatchWrite descriptors",
+                         moe_dma_out (hw, 32ull * ((W + a->aiv - 1) / a->aiv)));
       npu_task_depends_on (bw, sync1[g]);
       NpuTask *issue_prev = NULL;
       guint e = g;  /* tp is 0 on A2: group rank = EP rank */
@@ -218,9 +266,12 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
             guint64 bytes = 64 + (guint64) rows_to (&p, g, dst) * p.slot_bytes + 4;
             if (dst == e)
               {
+                /* WindowsOut -> WindowsIn row by row, then FLAG2 (a scalar store) */
                 NpuTask *cp = aiv (&p, g, a->aiv - 1, "local window copy",
-                                   rows_to (&p, g, dst) * (moe_cost_dma (hw, p.slot_bytes, FALSE)
-                                                           + moe_cost_dma (hw, p.slot_bytes, TRUE)));
+                                   pipelined (rows_to (&p, g, dst),
+                                              moe_dma_in (hw, p.slot_bytes, TRUE),
+                                              moe_dma_out_stream (hw, p.slot_bytes))
+                                   + hw->gm_write_latency_ps);
                 npu_task_depends_on (cp, sync1[g]);
                 arrive[dst * n + g] = cp;
                 continue;
@@ -240,7 +291,10 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
               if (dst == g)
                 {
                   NpuTask *cp = aiv (&p, g, a->aiv - 1, "local window copy",
-                                     rows_to (&p, g, dst) * 2 * moe_cost_dma (hw, p.slot_bytes, FALSE));
+                                     pipelined (rows_to (&p, g, dst),
+                                                moe_dma_in (hw, p.slot_bytes, TRUE),
+                                                moe_dma_out_stream (hw, p.slot_bytes))
+                                     + hw->gm_write_latency_ps);
                   npu_task_depends_on (cp, sync1[g]);
                   arrive[dst * n + g] = cp;
                   continue;
@@ -280,7 +334,10 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
               npu_task_depends_on (sync2, sync1[g]);
               continue;
             }
-          NpuTask *w = aiv (&p, g, c, "WaitDispatch", 2 * ns * hw->flag_poll_ps);
+          /* the poll that finds each source in: its status row (count array + FLAG1),
+           * then its FLAG2 behind the tokens */
+          NpuTask *w = aiv (&p, g, c, "WaitDispatch",
+                            ns * (moe_dma_in (hw, 128, TRUE) + moe_dma_in (hw, 4, TRUE)));
           npu_task_depends_on (w, sync1[g]);
           for (guint s = s0; s < s0 + ns; s++)
             {
@@ -290,30 +347,50 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
           npu_task_depends_on (sync2, w);
         }
       g_autoptr (GPtrArray) ends = g_ptr_array_new ();
-      NpuTask *meta = aiv (&p, g, a->aiv - 1, "GetStatusCumSum",
-                           moe_cost_stages (hw, 3, (guint64) W * L, 4, 0)
-                           + moe_cost_dma (hw, 4ull * W * L + 8ull * L, TRUE));
-      npu_task_depends_on (meta, sync2);
-      npu_task_writes (meta, d->buf_meta[g], (guint64) r->rows * 16, 4096);
-      MoeCopyJob *mj = g_new0 (MoeCopyJob, 1);
-      *mj = (MoeCopyJob) { d, g, 0, 0, FALSE };
-      npu_task_set_effect (meta, moe_dispatch_meta_effect, mj, g_free);
-      g_ptr_array_add (ends, meta);
+      /* GetStatusCumSum on every core: the W status rows in, Add row by row (W
+       * dependent instructions), per expert GatherMask + Adds; the last core writes
+       * expertTokenNums and epRecvCounts */
+      NpuTime cumsum = moe_dma_in (hw, 128ull * W, TRUE) + W * moe_vec (hw, 4ull * L)
+                       + 2ull * L * moe_vec (hw, 4ull * W);
+      NpuTime outs = moe_dma_out (hw, 8ull * L) + moe_dma_out_stream (hw, 4ull * W * L);
+      /* LocalWindowCopy per (source, local expert) block: window row in, expandX row
+       * out through two buffers; quantMode 2 fences each row (PipeBarrier<PIPE_ALL>
+       * around the scalar read of its scale) and writes the block's scales */
+      NpuTime cp_in = moe_dma_in (hw, p.slot_bytes, TRUE);
+      NpuTime cp_out = moe_dma_out_stream (hw, (guint64) H * p.os);
       for (guint c = 0; c < a->aiv; c++)
         {
           guint s0, ns;
           split (W, a->aiv, c, &s0, &ns);
-          NpuTask *prev = sync2;
+          gboolean last = c == a->aiv - 1;
+          NpuTask *cs = aiv (&p, g, c, "GetStatusCumSum", cumsum + (last ? outs : 0));
+          npu_task_depends_on (cs, sync2);
+          if (last)
+            {
+              npu_task_writes (cs, d->buf_meta[g], (guint64) r->rows * 16, 4096);
+              MoeCopyJob *mj = g_new0 (MoeCopyJob, 1);
+              *mj = (MoeCopyJob) { d, g, 0, 0, FALSE };
+              npu_task_set_effect (cs, moe_dispatch_meta_effect, mj, g_free);
+            }
+          NpuTask *prev = cs;
           for (guint le = 0; le < L && ns > 0; le++)
             {
               guint first = r->blk_first[le * W + s0], rows = 0;
+              NpuTime dur = 0;
               for (guint s = s0; s < s0 + ns; s++)
-                rows += r->blk_count[le * W + s];
+                {
+                  guint b = r->blk_count[le * W + s];
+                  rows += b;
+                  if (b == 0)
+                    continue;
+                  dur += a->quant_mode == 2
+                         ? b * (moe_dma_in (hw, p.slot_bytes, TRUE)
+                                + moe_dma_out (hw, (guint64) H * p.os))
+                           + moe_dma_out (hw, 4ull * b)
+                         : pipelined (b, cp_in, cp_out) + hw->gm_write_latency_ps;
+                }
               if (rows == 0)
                 continue;
-              NpuTime dur = rows * (moe_cost_dma (hw, p.slot_bytes, FALSE)
-                                    + moe_cost_dma (hw, (guint64) H * p.os, TRUE))
-                            + (a->quant_mode == 2 ? moe_cost_dma (hw, 4ull * rows, TRUE) : 0);
               g_autofree char *name = g_strdup_printf ("LocalWindowCopy expert %u rows %u+%u",
                                                        le, first, rows);
               NpuTask *k = aiv (&p, g, c, name, dur);
@@ -376,15 +453,22 @@ moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
       for (guint row = 0; row < r->rows_own; row++)
         to[r->triple[row * 3]]++;
       NpuTask *sync = barrier (&p, g, "SyncAll (reordered)", hw->flag_poll_ps);
-      NpuTime row_cost = moe_cost_dma (hw, xb, FALSE) + moe_cost_dma (hw, rb, TRUE)
-                         + (cb->comm_quant == 2 ? moe_cost_stages (hw, 9, H, 4, 0) : 0);
+      /* ReorderToken (ConstructBatchWriteInfo), per core its owners: the sendCounts in,
+       * per owner its rows from expandX into WindowsOut through two buffers (with
+       * commQuantMode 2 the nine instructions of Int8QuantProcess per row), then the
+       * row count and the tail FLAG (a scalar store with a cache write-back) */
+      guint64 hf = 4ull * H;
+      NpuTime r_in = moe_dma_in (hw, xb, TRUE);
+      NpuTime r_body = moe_dma_out_stream (hw, rb) + (cb->comm_quant == 2 ? 9 * moe_vec (hw, hf) : 0);
       for (guint c = 0; c < a->aiv; c++)
         {
-          guint s0, ns, rows = 0;
+          guint s0, ns;
           split (W, a->aiv, c, &s0, &ns);
+          NpuTime dur = ns > 0 ? moe_dma_in (hw, 4ull * a->moe_experts, TRUE) : 0;
           for (guint s = s0; s < s0 + ns; s++)
-            rows += to[s];
-          NpuTask *t = aiv (&p, g, c, "ReorderToken", rows * row_cost);
+            dur += pipelined (to[s], r_in, r_body) + moe_dma_out (hw, 4)
+                   + hw->gm_write_latency_ps;
+          NpuTask *t = aiv (&p, g, c, "ReorderToken", dur);
           npu_task_depends_on (t, begin[g]);
           if (c == 0 && cb->experts != NULL && cb->experts->keep)
             npu_task_reads (t, cb->experts->buf_y[g], 0, MAX ((guint64) r->rows * xb, 1));
@@ -398,7 +482,9 @@ moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
           if (s == g)
             {
               NpuTask *cp = aiv (&p, g, a->aiv - 1, "local window copy",
-                                 to[s] * 2 * moe_cost_dma (hw, rb, FALSE));
+                                 pipelined (to[s], moe_dma_in (hw, rb, TRUE),
+                                            moe_dma_out_stream (hw, rb))
+                                 + moe_dma_out (hw, 4) + hw->gm_write_latency_ps);
               npu_task_depends_on (cp, sync);
               arrive[s * n + g] = cp;
               continue;
@@ -426,9 +512,16 @@ moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
             {
               if (s % per_server != relay % per_server || s / per_server == srv)
                 continue;
-              NpuTask *sum = aiv (&p, relay, 0, "SumToWindow",
-                                  a->bs[s] * (K + SE) * moe_cost_stages (hw, 2, H, 4, 0) / 2
-                                  + a->bs[s] * moe_cost_dma (hw, xb, TRUE));
+              /* core sv works for the owner in server sv (SumToWindow: "one core per
+               * rank"), using the dispatch's inner reduce tables; per token with rows
+               * here: Duplicate, its rows in (two buffers) with Cast, Muls, Add each,
+               * the Cast back and the partial sum out */
+              guint64 hf = 4ull * H;
+              NpuTask *sum = aiv (&p, relay, (s / per_server) % a->aiv, "SumToWindow",
+                                  tokens_to_server (&p, s, srv)
+                                  * (2 * moe_vec (hw, hf) + moe_dma_out_stream (hw, xb))
+                                  + pipelined (rows_to_server (&p, s, srv),
+                                               moe_dma_in (hw, xb, TRUE), 3 * moe_vec (hw, hf)));
               for (guint e = srv * per_server; e < (srv + 1) * per_server && e < n; e++)
                 npu_task_depends_on (sum, arrive[s * n + e]);
               NpuTask *x = transfer (&p, relay, relay, s,
@@ -452,20 +545,53 @@ moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
               tok[nt++] = t;
               break;
             }
-      NpuTask *waitall = barrier (&p, g, "wait all sources", hw->flag_poll_ps);
+      /* WaitDispatch: each core's share of the sources, per source the tail FLAG read
+       * after a cache invalidate (an L2 hit) and cleared (a store + write-back), SyncAll */
+      NpuTask *waitall = barrier (&p, g, "wait all sources",
+                                  (W + a->aiv - 1) / a->aiv
+                                  * (hw->l2_hit_latency_ps + hw->gm_write_latency_ps)
+                                  + hw->flag_poll_ps);
       npu_task_depends_on (waitall, begin[g]);
       for (guint s = 0; s < n; s++)
         if (arrive[g * n + s] != NULL)
           npu_task_depends_on (waitall, arrive[g * n + s]);
-      NpuTime tok_cost = K * (moe_cost_dma (hw, rb, FALSE) + moe_cost_stages (hw, 3, H, 4, 0))
-                         + moe_cost_stages (hw, 1, H, 4, 0) + moe_cost_dma (hw, xb, TRUE);
+      /* LocalWindowCopy per token: Duplicate of the fp32 sum, its rows from the window
+       * (the next row's read during this row's Cast, Muls, Add; commQuantMode 2 adds the
+       * four instructions of Int8DequantProcess), the Cast back and the row out; on the
+       * hierarchical path one partial sum per server instead of one row per expert */
+      guint64 hf = 4ull * H;
+      NpuTime t_in = moe_dma_in (hw, rb, TRUE);
+      NpuTime t_vec = 3 * moe_vec (hw, hf) + (cb->comm_quant == 2 ? 4 * moe_vec (hw, hf) : 0);
       for (guint c = 0; c < a->aiv; c++)
         {
           guint start, cnt;
           split (nt, a->aiv, c, &start, &cnt);
           NpuTask *prev = waitall;
+          if (cnt > 0)
+            {
+              /* the tile's expertScales, expandIdx, expertIds and the window offsets */
+              NpuTask *ld = aiv (&p, g, c, "load routing tile",
+                                 moe_dma_in (hw, 4ull * a->moe_experts, TRUE)
+                                 + 3 * moe_dma_in_stream (hw, 4ull * cnt * K, TRUE));
+              npu_task_depends_on (ld, prev);
+              prev = ld;
+            }
           for (guint i = start; i < start + cnt; i++)
             {
+              guint t_rows = 0;
+              guint64 servers = 0;
+              for (guint j = 0; j < K + SE; j++)
+                {
+                  gint32 e = r->dst_ep[tok[i] * (K + SE) + j];
+                  if (e < 0)
+                    continue;
+                  guint sv = npu_cluster_server_of (p.cl, rank_of (&p, (guint) e));
+                  if (!a->hierarchical || sv == g / per_server || !(servers & (1ull << sv)))
+                    t_rows++;
+                  servers |= 1ull << sv;
+                }
+              NpuTime tok_cost = moe_vec (hw, hf) + pipelined (t_rows, t_in, t_vec)
+                                 + moe_vec (hw, hf) + moe_dma_out (hw, xb);
               g_autofree char *name = g_strdup_printf ("reduce token %u", tok[i]);
               NpuTask *t = aiv (&p, g, c, name, tok_cost);
               npu_task_depends_on (t, prev);

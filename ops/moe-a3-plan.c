@@ -39,22 +39,29 @@
  *     with "tokenOrder": "index" (the kernels up to CANN 8.5), in token order.
  * Durations: the instruction-level costs of moe-cost.c (PyPTO's A2/A3 cost model via
  * the preset: vector instruction, GM read/write latency, L2 / DDR / L2-write rates) and
- * the UB rate link.ub_aiv_write_Bps; docs/ops/MoeDistributeDispatch.md "Costs".
+ * the dies' UB links at link.ub_aiv_write_efficiency of their current capacity;
+ * docs/ops/MoeDistributeDispatch.md "Costs".
  * Windows are double-buffered (dataState halves); each op pair here uses half 0 (the
  * other half belongs to the neighbouring layer's ops, which are separate ops with
  * their own window buffers in this model).
  *
  * Per-row tasks are drawn in the trace only for runs of at most MOE_TRACE_ROWS rows;
- * bigger runs draw the per-core phases (their timing is unchanged). The window and
- * flag regions of every row are declared to the hazard checker for runs of at most
- * MOE_DETAIL_ROWS rows (the tests' scales); beyond, only the per-core regions of the
- * ops' tensors are, which keeps EP 256 fast (the plan is the same code at every
- * scale, so the small runs check it). */
+ * bigger runs draw the per-core phases (their timing is unchanged; with the per-row
+ * slices a trace of EP 256 would hold millions of slices, so it is viewed at
+ * --trace-level op). Hazard regions (moe_hazard_per_row): up to MOE_DETAIL_ROWS rows
+ * every row write declares its window slot and every status flag its entry; beyond
+ * (or "hazardRegions": "block"), coarser regions with the same guarantees where a
+ * single writer exists: the first status write of a source to a destination declares
+ * the source's whole window span there (all its rows landed before any of its status
+ * writes, after the SyncAll), each copy-out core reads the span of its blocks, each
+ * combine reduce reads its token's K + S slots at once; the combine's row writes stay
+ * per row (rows of many senders interleave in a token-slot layout) and the 32 B flags
+ * are not declared (they are the dependencies themselves). The ops' tensors are
+ * declared per core at every scale. */
 #include "ops/moe-private.h"
 #include <string.h>
 
 #define MOE_TRACE_ROWS 16384u
-#define MOE_DETAIL_ROWS 65536u
 #define STATE_COMBINE_OFFSET (64u * 1024u)
 
 typedef struct {
@@ -90,7 +97,7 @@ plan_init (Plan *p, MoeDispatch *d, NpuOp *op, const NpuOpEnv *env)
   p->a = &d->a;
   p->l = d->layout;
   p->hide_rows = d->layout->total_rows > MOE_TRACE_ROWS;
-  p->detail = d->layout->total_rows <= MOE_DETAIL_ROWS;
+  p->detail = moe_hazard_per_row (p->a, p->l);
   p->slot_bytes = moe_win_slot_bytes (p->a);
   guint64 hout = ((guint64) p->a->h * npu_dtype_size (p->a->expand_dtype) + 31) / 32 * 32;
   p->write_bytes = (guint) (hout + 32 + 12);
@@ -136,18 +143,29 @@ aiv_task (Plan *p, guint g, guint core, gboolean row, const char *name, NpuTime 
 /* An MTE write of @bytes from group rank @src to @dst's memory, as one task that ends
  * when the sender learns the write completed (the MTE3 pipe is done with it: what
  * PipeBarrier<PIPE_MTE3> and SyncFunc<MTE3_S> wait for). Between dies the bytes take
- * the sender's port set (UB, at link.ub_aiv_write_Bps, or SIO to the package twin) and
- * then the receiver's, each for bytes / rate, first come first served in the order the
- * writes are issued (an output-queued switch: MoePorts keeps each port set's next free
- * time); the data lands one path latency after the receiver's port is done, is written
- * there (mem.gm_write_latency_us) and acknowledged one path latency later; the task's
- * end is that acknowledgement plus @extra. Inside a die it is a local write: the
- * latency plus bytes at the core's L2 write rate. */
+ * the sender's port set and then the receiver's, first come first served in the order
+ * the writes are issued (an output-queued switch: MoePorts keeps each port set's next
+ * free time): over UB the sender's ub_tx (and, across nodes, ub_l2) link and the
+ * receiver's ub_rx link, each at its current fabric capacity (what --set
+ * link.ub_port_bw_Bps and inject.links give it) times link.ub_aiv_write_efficiency; to
+ * the package twin the SIO link at its capacity. The bytes and each port's busy interval
+ * are accounted on those fabric links (npu_fabric_account), so the report lists them,
+ * but the writes are not max-min flows: they do not share capacity with other
+ * operators' flows on the same links. The data lands one path latency after the
+ * receiver's port is done, is written there (mem.gm_write_latency_us) and acknowledged
+ * one path latency later; the task's end is that acknowledgement plus @extra. Inside a
+ * die it is a local write: the latency plus bytes at the core's L2 write rate. */
 typedef struct {
   MoePorts *ports;
+  NpuFabric *fabric;
+  double eff;             /* UB efficiency (1 for SIO) */
+  guint64 bytes;
   guint rs, rd;           /* global ranks */
   guint kind;             /* 0 local, 1 UB, 2 SIO */
-  NpuTime dur;            /* bytes at the port's (or the core's) rate */
+  guint n_tx;             /* sender-side links: ub_tx (+ ub_l2) or the sio link */
+  guint tx[2];
+  guint rx;               /* ub_rx of the receiver (UB) */
+  NpuTime dur;            /* local: bytes at the core's rate */
   NpuTime lat;            /* path latency */
   NpuTime commit;         /* the memory write at the far end (mem.gm_write_latency_us) */
   NpuTime extra;          /* time after the acknowledgement (e.g. a flag's latency) */
@@ -159,12 +177,23 @@ write_duration (gpointer data, NpuTime now)
   WriteJob *w = data;
   if (w->kind == 0)
     return w->dur + w->commit + w->extra;
+  /* the ports' rates from the links' current capacity (read when the write starts) */
+  double tx_bw = npu_fabric_link_bandwidth (w->fabric, w->tx[0]);
+  for (guint i = 1; i < w->n_tx; i++)
+    tx_bw = MIN (tx_bw, npu_fabric_link_bandwidth (w->fabric, w->tx[i]));
+  double rx_bw = w->kind == 1 ? npu_fabric_link_bandwidth (w->fabric, w->rx) : tx_bw;
+  NpuTime dtx = npu_time_for_bytes (w->bytes, tx_bw * w->eff);
+  NpuTime drx = npu_time_for_bytes (w->bytes, rx_bw * w->eff);
   NpuTime *tx = &w->ports->free[w->kind == 2 ? 2 : 0][w->rs];
   NpuTime *rx = &w->ports->free[w->kind == 2 ? 3 : 1][w->rd];
-  NpuTime tx_end = MAX (now, *tx) + w->dur;
+  NpuTime tx_start = MAX (now, *tx), tx_end = tx_start + dtx;
   *tx = tx_end;
-  NpuTime rx_end = MAX (tx_end, *rx) + w->dur;
+  NpuTime rx_start = MAX (tx_end, *rx), rx_end = rx_start + drx;
   *rx = rx_end;
+  for (guint i = 0; i < w->n_tx; i++)
+    npu_fabric_account (w->fabric, w->tx[i], w->bytes, tx_start, tx_end);
+  if (w->kind == 1) /* (SIO: one link, already counted on the sender's side) */
+    npu_fabric_account (w->fabric, w->rx, w->bytes, rx_start, rx_end);
   return rx_end + 2 * w->lat + w->commit + w->extra - now;
 }
 
@@ -176,6 +205,8 @@ ub_write (Plan *p, guint owner, guint src, guint dst, gboolean row, const char *
   const NpuHw *hw = p->hw;
   WriteJob *w = g_new0 (WriteJob, 1);
   w->ports = p->ports;
+  w->fabric = npu_cluster_fabric (p->cl);
+  w->bytes = bytes;
   w->rs = rs;
   w->rd = rd;
   w->extra = extra;
@@ -193,7 +224,17 @@ ub_write (Plan *p, guint owner, guint src, guint dst, gboolean row, const char *
       w->lat = moe_path_latency (p->cl, links, nl);
       gboolean sio = rs / hw->dies_per_package == rd / hw->dies_per_package;
       w->kind = sio ? 2 : 1;
-      w->dur = npu_time_for_bytes (bytes, sio ? hw->sio_bw_Bps : moe_ub_rate (hw));
+      w->eff = sio ? 1.0 : moe_ub_efficiency (hw);
+      /* the path (models/cluster.h): the SIO link, or ub_tx [, ub_l2], ub_rx */
+      guint n_tx = sio ? nl : nl - 1;
+      g_assert (n_tx >= 1 && n_tx <= G_N_ELEMENTS (w->tx));
+      for (guint i = 0; i < n_tx; i++)
+        w->tx[w->n_tx++] = links[i];
+      if (!sio)
+        {
+          w->rx = links[nl - 1];
+          g_assert (g_strcmp0 (npu_cluster_link_kind (p->cl, w->rx), "ub_rx") == 0);
+        }
       t = task (p, owner, row, name, NPU_TASK_COMM, NPU_TRACK_COMM_PLANE, rd);
     }
   npu_task_set_duration_func (t, write_duration, w);
@@ -279,6 +320,15 @@ static guint64
 row_win_off (Plan *p, guint g, guint row)
 {
   return p->data_base + (guint64) p->l->r[g].row_slot[row] * p->slot_bytes;
+}
+
+/* Window slots one source owns at group rank @dg: L blocks of maxBS on a MoE rank, one
+ * on a shared-expert rank (win_block = src * L + localExpert, or src). */
+static guint64
+src_span_slots (Plan *p, guint dg)
+{
+  guint blocks = p->l->r[dg].n_blocks == p->a->ep ? 1 : p->l->L;
+  return (guint64) blocks * p->max_bs;
 }
 
 /* The kernel's work on one (token, expert) row before its write, in program order:
@@ -390,6 +440,9 @@ dispatch_status (Plan *p, guint g, DRank *dr, DRank *all)
   guint s = g / a->tpn;
   guint entries = p->l->r[g].n_send;
   char buf[96];
+  /* coarse hazard regions: the first status to each destination announces this
+   * source's whole window span there */
+  g_autofree gboolean *announced = p->detail ? NULL : g_new0 (gboolean, a->n);
   NpuTask **counts = g_newa (NpuTask *, a->aiv);
   for (guint c = 0; c < a->aiv; c++)
     {
@@ -441,6 +494,17 @@ dispatch_status (Plan *p, guint g, DRank *dr, DRank *all)
           lat_max = MAX (lat_max, path_latency (p, g, dg));
           if (p->detail)
             npu_task_writes (f, p->d->win[dg].state, (guint64) idx * 32, 32);
+          else if (!announced[dg])
+            {
+              /* every row of this source has landed at dg before any of its status
+               * writes starts (SyncAll after the acknowledgements), so one status task
+               * per (source, destination) stands for the rows' writes */
+              announced[dg] = TRUE;
+              guint64 span = src_span_slots (p, dg);
+              npu_task_writes (f, p->d->win[dg].win,
+                               p->data_base + (guint64) s * span * p->slot_bytes,
+                               span * p->slot_bytes);
+            }
           g_assert (idx < p->l->r[dg].n_blocks);
           all[dg].status_in[idx] = f;
         }
@@ -522,13 +586,19 @@ dispatch_receive (Plan *p, guint g, DRank *dr)
       g_autofree char *name = g_strdup_printf ("LocalWindowCopy rows %u+%u", first, rows);
       NpuTask *k = aiv_task (p, g, c, FALSE, name, dur);
       npu_task_depends_on (k, sync2);
+      guint64 lo = G_MAXUINT64, hi = 0;
       for (guint i = start; i < start + n; i++)
-        if (r->blk_count[i] > 0 && p->detail)
+        if (r->blk_count[i] > 0)
           {
-            guint row0 = r->blk_first[i];
-            npu_task_reads (k, d->win[g].win, row_win_off (p, g, row0),
-                            (guint64) r->blk_count[i] * p->slot_bytes);
+            guint64 off = row_win_off (p, g, r->blk_first[i]);
+            guint64 len = (guint64) r->blk_count[i] * p->slot_bytes;
+            if (p->detail)
+              npu_task_reads (k, d->win[g].win, off, len);
+            lo = MIN (lo, off);
+            hi = MAX (hi, off + len);
           }
+      if (!p->detail && hi > lo)  /* coarse: the span of the core's blocks */
+        npu_task_reads (k, d->win[g].win, lo, hi - lo);
       if (rows > 0)
         {
           npu_task_writes (k, d->buf_expand[g], (guint64) first * H * os, (guint64) rows * H * os);
@@ -862,8 +932,9 @@ combine_send (Plan *p, MoeCombine *cb, guint g, CRank *cr, CRank *all)
           npu_task_depends_on (w, cp);
           if (ack_prev != NULL)  /* PipeBarrier<PIPE_MTE3>: the previous row acknowledged */
             npu_task_depends_on (w, ack_prev);
-          if (p->detail)
-            npu_task_writes (w, p->d->win[sg].win, (guint64) slot * slot_c, wb);
+          /* per row at every scale: rows of many senders interleave in the owner's
+           * token-slot layout, so no coarser region has a single writer */
+          npu_task_writes (w, p->d->win[sg].win, (guint64) slot * slot_c, wb);
           NpuTask *ack = w;
           NpuTask *f = flag_task (p, g, g, sg, TRUE, "flag", 0);
           npu_task_depends_on (f, ack);
@@ -950,6 +1021,9 @@ combine_reduce (Plan *p, MoeCombine *cb, guint g, CRank *cr, GPtrArray *deps)
               if (p->detail)
                 npu_task_reads (rt, p->d->win[g].win, (guint64) slot * slot_c, wb);
             }
+          if (!p->detail) /* coarse: the token's K + S slots in one region */
+            npu_task_reads (rt, p->d->win[g].win, (guint64) t * (K + SE) * slot_c,
+                            (guint64) (K + SE - 1) * slot_c + wb);
           /* (the flags themselves are the dependencies; the hazard checker guards the
            * rows they announce) */
           npu_task_writes (rt, cb->buf_out[g], (guint64) t * rb, rb);

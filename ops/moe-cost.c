@@ -1,7 +1,8 @@
-/* npusim — durations of the MoE kernels' pieces, from NpuHw fields only (models/cost.h):
- * a vector "stage" is one AIV instruction over a row followed by the pipe barrier or
- * flag the kernel source puts after it (cost.vector_op_overhead_us each); a DMA is one
- * DataCopy(Pad) between GM and UB at the core's MTE2 (read) or MTE3 (write) rate. */
+/* npusim — durations of the MoE kernels' pieces, from NpuHw fields only.
+ * The dispatch / combine plans (A2 and A3) use the instruction-level costs below
+ * (moe_vec, moe_dma_in/out: PyPTO's A2/A3 cost model via the presets). The MoeExperts
+ * op keeps the generic models/cost.h vector model (moe_cost_stages: one AIV
+ * instruction per stage plus cost.vector_op_overhead_us). */
 #include "ops/moe-private.h"
 
 NpuTime
@@ -14,14 +15,6 @@ moe_cost_stages (const NpuHw *hw, guint stages, guint64 elems, guint elem_bytes,
   if (gm_bytes > 0)
     t += npu_cost_vector (hw, 0, 1, 0, gm_bytes);
   return t;
-}
-
-NpuTime
-moe_cost_dma (const NpuHw *hw, guint64 bytes, gboolean write)
-{
-  guint rate = write ? hw->mte3_bytes_per_cycle : hw->mte2_bytes_per_cycle;
-  g_assert (rate > 0);
-  return npu_cost_cycles_to_ps (hw, (bytes + rate - 1) / rate) + hw->vector_op_overhead_ps;
 }
 
 double
@@ -86,9 +79,7 @@ moe_dma_out (const NpuHw *hw, guint64 bytes)
 }
 
 double
-moe_ub_rate (const NpuHw *hw)
+moe_ub_efficiency (const NpuHw *hw)
 {
-  if (hw->ub_aiv_write_Bps > 0)
-    return hw->ub_aiv_write_Bps;
-  return hw->ub_ports * hw->ub_port_bw_Bps;
+  return hw->ub_aiv_write_efficiency > 0 ? hw->ub_aiv_write_efficiency : 1.0;
 }

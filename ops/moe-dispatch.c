@@ -2,7 +2,8 @@
  * and checks, tensors, and the data effects the plans attach to their tasks.
  *
  * Output tensors hold the rows the kernel writes (expandX: the first rows_own (+ the
- * TP peer's) rows of the (A, H) buffer, assistInfoForCombine: 3 int32 per written row);
+ * TP peer's) rows of the (A, H) buffer, assistInfoForCombine: 3 int32 per written row
+ * on A3, BS * K expandIdx positions on A2);
  * the allocated sizes of the aclnn call (A, A * 128) are attributes. At EP 256 the
  * allocated expandX alone would be 235 MB per die. */
 #include "ops/moe-private.h"
@@ -13,7 +14,7 @@ static const char *const dispatch_keys[] = {
   "expertShardType", "zeroExpertNum", "copyExpertNum", "constExpertNum", "h", "k", "bs",
   "globalBs", "quantMode", "expertTokenNumsType", "dtype", "smoothScales", "expertScales",
   "xActiveMask", "hcclBufferMB", "hierarchical", "groupEp", "groupTp", "commAlg", "aivNum",
-  "routing", "inputs", "nullTensors", "tensorDtypes", "expandXRows", NULL
+  "routing", "inputs", "nullTensors", "tensorDtypes", "expandXRows", "hazardRegions", NULL
 };
 
 static const char *
@@ -373,11 +374,17 @@ dispatch_prepare (NpuOp *op, const NpuOpEnv *env, GError **error)
             break;
           npu_op_add_tensor (op, rank, "dynamicScales", t, FALSE);
         }
-      gint64 na = a->version == 1 ? bs * K : (gint64) r->rows_own * 3;
-      ok = (t = d->assist[g] = new_tensor (NPU_DT_INT32, 1, &na, dm, error)) != NULL;
-      if (!ok)
-        break;
-      npu_op_add_tensor (op, rank, assist_name (a->version), t, FALSE);
+      /* expandIdx / assistInfoForCombine: V1 and every A2 kernel write expandIdx
+       * (BS * K positions on the source); the A3 V2/V3 kernels the triples; the A2
+       * hierarchical (layered) kernels do not write it at all (no tensor here). */
+      if (!a->hierarchical)
+        {
+          gint64 na = moe_assist_is_expand_idx (a) ? bs * K : (gint64) r->rows_own * 3;
+          ok = (t = d->assist[g] = new_tensor (NPU_DT_INT32, 1, &na, dm, error)) != NULL;
+          if (!ok)
+            break;
+          npu_op_add_tensor (op, rank, assist_name (a->version), t, FALSE);
+        }
       gint64 nt = moe_is_shared_rank (a, e) ? 1 : l->L;
       ok = (t = d->token_nums[g] = new_tensor (NPU_DT_INT64, 1, &nt, dm, error)) != NULL;
       if (!ok)
@@ -398,8 +405,10 @@ dispatch_prepare (NpuOp *op, const NpuOpEnv *env, GError **error)
             break;
           npu_op_add_tensor (op, rank, "tpRecvCounts", t, FALSE);
         }
-      /* expandScales: A2 (spec) and the A3 V2/V3 kernels (REFERENCE 9.3). */
-      if (a->has_expert_scales && (!a->a3 || a->version >= 2))
+      /* expandScales: written by the A3 V2/V3 kernels (REFERENCE 9.3) and the A2
+       * hierarchical (layered) kernels; the flat A2 kernel (moe_distribute_dispatch_a2.h)
+       * takes neither expertScales nor expandScales, and the V1 A3 kernel skips it. */
+      if (a->has_expert_scales && (a->a3 ? a->version >= 2 : a->hierarchical))
         {
           ok = (t = d->expand_scales[g] = new_tensor (NPU_DT_FP32, 1, &rows, dm, error)) != NULL;
           if (!ok)
@@ -431,6 +440,9 @@ dispatch_prepare (NpuOp *op, const NpuOpEnv *env, GError **error)
   if (!ok)
     return FALSE;
   json_object_set_new (op->attrs, "rowsReceived", json_integer ((json_int_t) l->total_rows));
+  if (a->a3)
+    json_object_set_new (op->attrs, "hazardRegions",
+                         json_string (moe_hazard_per_row (a, l) ? "row" : "block"));
   return TRUE;
 }
 
@@ -478,7 +490,8 @@ moe_dispatch_copy_effect (gpointer data, GError **error)
         }
       return TRUE;
     }
-  gint32 *assist = a->version >= 2 ? npu_tensor_data (d->assist[g]) : NULL;
+  gint32 *assist = !moe_assist_is_expand_idx (a) && d->assist[g] != NULL
+                   ? npu_tensor_data (d->assist[g]) : NULL;
   for (guint row = job->first; row < job->first + job->count; row++)
     {
       guint s = (guint) r->triple[row * 3], t = (guint) r->triple[row * 3 + 1];
@@ -518,10 +531,14 @@ moe_dispatch_meta_effect (gpointer data, GError **error)
       tr[j] = (gint32) d->layout->r[g].rows_own;
       tr[1 - j] = (gint32) d->layout->r[g ^ 1u].rows_own;
     }
-  if (a->version == 1)
+  if (moe_assist_is_expand_idx (a) && d->assist[g] != NULL)
     /* expandIdx is an output of the source rank (the sending cores write it). */
     memcpy (npu_tensor_data (d->assist[g]), d->layout->r[g].expand_idx,
             sizeof (gint32) * a->bs[g] * a->k);
+  if (!a->a3 && a->hierarchical)
+    moe_layout_a2_combine_info (a, d->layout, d->routing, g,
+                                (guint8 *) npu_tensor_data (d->ep_recv[g])
+                                + 4 * (gsize) d->layout->r[g].n_blocks);
   (void) error;
   return TRUE;
 }

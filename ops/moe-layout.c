@@ -240,3 +240,157 @@ moe_layout_token_nums (const MoeAttrs *a, const MoeLayout *l, guint g, gint64 *o
     }
   *n_out = L;
 }
+
+/* ---- A2 hierarchical: the combine's reduce tables in epRecvCounts ----
+ *
+ * What the default layered A2 dispatch kernel (moe_distribute_dispatch_a2_layered_aicpu.h,
+ * the AICPU data plane: CreateInnerReduceInfo, CreateOuterReduceInfo) writes behind the
+ * W * L counts, for its combine. R = 8 dies per server (SERVER_RANK_SIZE), S = W / R
+ * servers, gBs = globalBs, byte offsets from the end of the counts:
+ *   innerCnt    int16 [S][gBs]     at 0
+ *   innerOffset int32 [S][gBs * K] at 2 gBs S
+ *   outerCnt    int32 [BS]         at 2 gBs S + 4 gBs K S
+ *   outerOffset int32 [BS * K]     at 2 gBs S + 4 gBs K S + 4 BS
+ * Block sv of the inner tables describes the tokens of source p = sv R + g % R (the die
+ * that relays to g's server; p = g for g's own server) that have experts on g's server,
+ * taken in token order ("compacted" index); for each expert e of that server
+ * (e' = e mod R L) they hold the token's position in its (p, e) block. The tokens are
+ * visited per expert of the server in ascending order, each expert's tokens in block
+ * order, each token once (at its first expert): innerCnt holds the running count of the
+ * visited tokens' rows, innerOffset for every row of a visited token (its experts in
+ * top-k order) (rows of p for earlier experts of the same die) + die-in-server * gBs * K
+ * + position. The outer tables are g's own tokens: outerCnt the running count of the
+ * servers each token goes to, outerOffset per (token, server) sv * BS + the token's
+ * place among g's tokens for server sv ordered by (smallest expert on sv, token). What
+ * the kernel leaves unwritten is 0 here. Valid entries are the layout's (a token masked
+ * out sends nothing; the layered kernels themselves take no xActiveMask). */
+
+static void
+put16 (guint8 *base, guint64 index, gint v)
+{
+  guint16 le = GUINT16_TO_LE ((guint16) (gint16) v);
+  memcpy (base + 2 * index, &le, 2);
+}
+
+static void
+put32 (guint8 *base, guint64 index, gint64 v)
+{
+  guint32 le = GUINT32_TO_LE ((guint32) (gint32) v);
+  memcpy (base + 4 * index, &le, 4);
+}
+
+void
+moe_layout_a2_combine_info (const MoeAttrs *a, const MoeLayout *l, const MoeRouting *rt,
+                            guint g, guint8 *out)
+{
+  const guint R = 8;
+  guint W = a->ep, K = a->k, L = l->L, S = W / R, RL = R * L;
+  guint64 gbs = moe_axis_max_bs (a) * W;
+  guint my = g / R;
+  guint8 *inner_cnt = out;
+  guint8 *inner_off = out + 2 * gbs * S;
+  guint8 *outer_cnt = inner_off + 4 * gbs * K * S;
+  guint8 *outer_off = outer_cnt + 4 * (guint64) a->bs[g];
+  guint M = a->moe_experts;
+
+  /* inner tables, one block per source server */
+  for (guint sv = 0; sv < S; sv++)
+    {
+      guint p = sv * R + g % R;
+      const MoeRankLayout *rp = &l->r[p];
+      const gint32 *ids = rt->ids[p];
+      guint bs = a->bs[p];
+      /* p's tokens with a valid expert on g's server, in token order */
+      g_autofree guint *tok = g_new0 (guint, bs + 1);
+      guint real = 0;
+      for (guint t = 0; t < bs; t++)
+        for (guint k = 0; k < K; k++)
+          if (rp->dst_ep[t * K + k] >= 0 && (guint) ids[t * K + k] / RL == my)
+            {
+              tok[real++] = t;
+              break;
+            }
+      g_autofree guint *cnt = g_new0 (guint, RL);
+      g_autofree guint *info = g_new (guint, (gsize) RL * MAX (real, 1));
+      g_autofree guint *pos = g_new0 (guint, (gsize) MAX (real, 1) * K);
+      g_autofree gboolean *seen = g_new0 (gboolean, MAX (real, 1));
+      for (guint i = 0; i < real; i++)
+        for (guint k = 0; k < K; k++)
+          {
+            guint t = tok[i];
+            if (rp->dst_ep[t * K + k] < 0 || (guint) ids[t * K + k] / RL != my)
+              continue;
+            guint e = (guint) ids[t * K + k] % RL;
+            info[(gsize) e * MAX (real, 1) + cnt[e]] = i;
+            pos[(gsize) i * K + k] = cnt[e]++;
+          }
+      /* running count inside each die's L experts */
+      g_autofree guint *cum = g_memdup2 (cnt, sizeof (guint) * RL);
+      for (guint e = 0; e < RL; e++)
+        if (e % L != 0)
+          cum[e] += cum[e - 1];
+      guint64 ib = (guint64) sv * gbs, ob = (guint64) sv * gbs * K;
+      guint n_tok = 0, n_row = 0, running = 0;
+      for (guint e = 0; e < RL; e++)
+        for (guint j = 0; j < cnt[e]; j++)
+          {
+            guint i = info[(gsize) e * MAX (real, 1) + j];
+            if (seen[i])
+              continue;
+            seen[i] = TRUE;
+            guint t = tok[i];
+            for (guint k = 0; k < K; k++)
+              {
+                if (rp->dst_ep[t * K + k] < 0 || (guint) ids[t * K + k] / RL != my)
+                  continue;
+                guint ek = (guint) ids[t * K + k] % RL;
+                guint64 v = (ek % L == 0 ? 0 : cum[ek - 1]) + (guint64) (ek / L) * gbs * K
+                            + pos[(gsize) i * K + k];
+                put32 (inner_off, ob + n_row++, (gint64) v);
+                running++;
+              }
+            put16 (inner_cnt, ib + n_tok++, (gint) running);
+          }
+      g_assert (n_tok == real);
+    }
+
+  /* outer tables: g's own tokens */
+  const MoeRankLayout *r = &l->r[g];
+  const gint32 *ids = rt->ids[g];
+  guint bs = a->bs[g];
+  g_autofree guint *minexp = g_new (guint, (gsize) MAX (bs, 1) * S);
+  g_autofree guint *idx = g_new0 (guint, (gsize) MAX (bs, 1) * S);
+  g_autofree guint64 *off = g_new0 (guint64, M + 1);
+  for (guint t = 0; t < bs; t++)
+    {
+      for (guint sv = 0; sv < S; sv++)
+        minexp[(gsize) t * S + sv] = M;
+      for (guint k = 0; k < K; k++)
+        if (r->dst_ep[t * K + k] >= 0)
+          {
+            guint e = (guint) ids[t * K + k], sv = e / RL;
+            minexp[(gsize) t * S + sv] = MIN (minexp[(gsize) t * S + sv], e);
+          }
+      for (guint sv = 0; sv < S; sv++)
+        if (minexp[(gsize) t * S + sv] < M)
+          idx[(gsize) t * S + sv] = (guint) off[minexp[(gsize) t * S + sv]]++;
+    }
+  for (guint e = 1; e < M; e++)
+    off[e] += off[e - 1];
+  guint n_out = 0, running = 0;
+  for (guint t = 0; t < bs; t++)
+    {
+      for (guint sv = 0; sv < S; sv++)
+        {
+          guint me = minexp[(gsize) t * S + sv];
+          if (me == M)
+            continue;
+          guint64 pre_server = sv == 0 ? 0 : off[sv * RL - 1];
+          guint64 pre_token = me == 0 ? 0 : off[me - 1];
+          put32 (outer_off, n_out++,
+                 (gint64) (pre_token - pre_server + idx[(gsize) t * S + sv] + (guint64) sv * bs));
+          running++;
+        }
+      put32 (outer_cnt, t, running);
+    }
+}

@@ -246,6 +246,18 @@ moe_attrs_parse (MoeAttrs *a, guint version, const json_t *spec, const char *pat
   if (a->hierarchical && a->a3)
     return scenario_error (error, path, "hierarchical", "is an A2 option "
                            "(HCCL_INTRA_PCIE_ENABLE=1, HCCL_INTRA_ROCE_ENABLE=0)");
+  const char *hz;
+  if (!npu_spec_get_string (spec, "hazardRegions", path, FALSE, "auto", &hz, error))
+    return FALSE;
+  if (g_str_equal (hz, "auto"))
+    a->hazard_regions = 0;
+  else if (g_str_equal (hz, "row"))
+    a->hazard_regions = 1;
+  else if (g_str_equal (hz, "block"))
+    a->hazard_regions = 2;
+  else
+    return scenario_error (error, path, "hazardRegions", "expected \"auto\", \"row\" or "
+                           "\"block\"");
 
   json_t *mask = json_object_get (spec, "xActiveMask");
   if (mask != NULL && !json_is_null (mask))

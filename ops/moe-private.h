@@ -45,6 +45,8 @@ typedef struct {
   guint servers;          /* A2: servers spanned by the group */
   guint group_len;        /* length of the groupEp name (checked [1, 128)) */
   gboolean same_group_names; /* groupEp == groupTp (rejected) */
+  guint hazard_regions;   /* A3 window regions for the hazard checker: 0 auto (per row up
+                             to MOE_DETAIL_ROWS rows), 1 per row, 2 per block */
 } MoeAttrs;
 
 /* Derived sizes. */
@@ -133,6 +135,15 @@ typedef struct {
 } MoeLayout;
 
 MoeLayout *moe_layout_new (const MoeAttrs *a, const MoeRouting *rt);
+/* A3 plans: the window regions of every row are declared to the hazard checker (else
+ * per (source, destination) spans and per-token spans; moe-a3-plan.c). Per row up to
+ * MOE_DETAIL_ROWS received rows, or as the scenario's "hazardRegions" says. */
+#define MOE_DETAIL_ROWS 65536u
+static inline gboolean
+moe_hazard_per_row (const MoeAttrs *a, const MoeLayout *l)
+{
+  return a->hazard_regions == 1 || (a->hazard_regions == 0 && l->total_rows <= MOE_DETAIL_ROWS);
+}
 void moe_layout_free (MoeLayout *l);
 /* Group rank of EP rank @e in the TP slice of group rank @g. */
 static inline guint
@@ -145,6 +156,18 @@ void moe_layout_ep_recv (const MoeAttrs *a, const MoeLayout *l, guint g, gint32 
                          guint *n_out);
 void moe_layout_token_nums (const MoeAttrs *a, const MoeLayout *l, guint g, gint64 *out,
                             guint *n_out);
+/* The expandIdx / assistInfoForCombine output holds the V1 expandIdx form (BS * K
+ * positions on the source): V1, and every A2 kernel (they all take V1's argument). */
+static inline gboolean
+moe_assist_is_expand_idx (const MoeAttrs *a)
+{
+  return a->version == 1 || !a->a3;
+}
+/* A2 hierarchical: the combine's reduce tables that the layered dispatch kernel writes
+ * behind the W * L counts of epRecvCounts (@out: that region, 2 * globalBs * K *
+ * serverNum int32 long), for group rank @g; moe-layout.c, docs/ops/MoeDistributeDispatch.md. */
+void moe_layout_a2_combine_info (const MoeAttrs *a, const MoeLayout *l, const MoeRouting *rt,
+                                 guint g, guint8 *out);
 
 /* ---- moe-numerics.c (besides the public kernels of ops/moe.h) ---- */
 
@@ -319,7 +342,7 @@ gboolean moe_combine_reduce_effect (gpointer data, GError **error);
  * the TP partial-sum add and the commQuantMode round trip; @tmp has room for h floats. */
 void moe_combine_row (MoeCombine *c, guint g, guint row, float *out, float *tmp);
 
-/* Time helpers of the A3 plans (NpuHw fields only; moe-cost.c): one vector instruction
+/* Time helpers of the A3 and A2 plans (NpuHw fields only; moe-cost.c): one vector instruction
  * over @bytes (its widest operand) = cost.vector_instr_us + bytes / vector_bytes_per_cycle;
  * an instruction of @repeats repeats that each need the previous one's result; a DMA
  * GM->UB (latency + bytes at the core's L2 read rate, or at the DDR rate ini ddr_rate
@@ -331,14 +354,14 @@ NpuTime moe_dma_in (const NpuHw *hw, guint64 bytes, gboolean l2);
 NpuTime moe_dma_in_stream (const NpuHw *hw, guint64 bytes, gboolean l2);
 NpuTime moe_dma_out (const NpuHw *hw, guint64 bytes);
 NpuTime moe_dma_out_stream (const NpuHw *hw, guint64 bytes);
-/* UB rate of one die's port set for the MoE writes (link.ub_aiv_write_Bps, else the
- * line rate link.ub_ports x link.ub_port_bw_Bps). */
-double moe_ub_rate (const NpuHw *hw);
+/* Share of a UB link's capacity that the MoE AIV writes sustain
+ * (link.ub_aiv_write_efficiency; 0 means 1, the line rate). The A3 plans multiply each
+ * die's current ub_tx / ub_rx fabric capacity by it. */
+double moe_ub_efficiency (const NpuHw *hw);
 
-/* Time helpers (models/cost.h based; the A2 plans). */
+/* Generic models/cost.h vector time (the MoeExperts op). */
 NpuTime moe_cost_stages (const NpuHw *hw, guint stages, guint64 elems, guint elem_bytes,
                          guint64 gm_bytes);
-NpuTime moe_cost_dma (const NpuHw *hw, guint64 bytes, gboolean write);
 double moe_core_write_Bps (const NpuHw *hw);
 NpuTime moe_path_latency (NpuCluster *cl, const guint *links, guint n_links);
 

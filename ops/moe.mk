@@ -41,3 +41,14 @@ bench-moe: npusim
 	@mkdir -p bench/results
 	$(NUMPY_PYTHON) $(srcdir)/bench/bench-moe.py --npusim ./npusim --json bench/results/moe-ep256.json
 .PHONY: bench-moe
+
+# sim/fabric.c's npu_fabric_account() (added for the MoE UB port queues): bytes and busy
+# time of transfers timed by their caller, as a union with the flows' busy periods.
+check_PROGRAMS += tests/test-sim-fabric-account
+tests_test_sim_fabric_account_SOURCES = tests/test-sim-fabric-account.c
+tests_test_sim_fabric_account_LDADD = $(NPU_LIB_SIM) $(NPU_LIBS)
+TESTS += tests/test-sim-fabric-account
+# A3 MoE writes on the fabric's links: bytes / busy time per link from the routing, and
+# the UB what-if knobs (inject.links, link.ub_port_bw_Bps, link.ub_aiv_write_efficiency).
+TESTS += tests/test-moe-links.py
+EXTRA_DIST += tests/test-moe-links.py

@@ -31,6 +31,10 @@
 typedef struct _Flow Flow;
 
 typedef struct {
+  NpuTime s, e;              /* [s, e), s < e */
+} Span;
+
+typedef struct {
   char *name;
   double bw;                 /* bytes/s */
   NpuTime latency;           /* ps */
@@ -40,6 +44,13 @@ typedef struct {
   double bytes_settled;      /* bytes moved by flows up to their last settlement */
   NpuTime busy;              /* closed busy periods */
   NpuTime busy_since;        /* start of the open busy period when n_active > 0 */
+  /* npu_fabric_account(): the union of the accounted intervals (Span, sorted, disjoint,
+   * not touching) and its length; once it exists, the flows' closed busy periods are
+   * kept too (periods closed before the first accounted interval end before it starts,
+   * since an interval never starts in the past), to count overlapping time once */
+  GArray *acct;
+  NpuTime acct_busy;
+  GArray *periods;
   guint mark;                /* component search epoch */
   gboolean dirty;
   /* water-filling scratch */
@@ -136,6 +147,10 @@ npu_fabric_free (NpuFabric *fabric)
       g_free (l->name);
       g_free (l->active);
       g_free (l->counter_name);
+      if (l->acct != NULL)
+        g_array_unref (l->acct);
+      if (l->periods != NULL)
+        g_array_unref (l->periods);
     }
   g_array_unref (fabric->links);
   for (guint i = 0; i < fabric->all_flows->len; i++)
@@ -631,7 +646,14 @@ drain_flow (NpuFabric *fabric, Flow *f, NpuTime now)
               last->pos[k] = p;
         }
       if (l->n_active == 0)
-        l->busy += now - l->busy_since;
+        {
+          l->busy += now - l->busy_since;
+          if (l->periods != NULL && now > l->busy_since)
+            {
+              Span sp = { l->busy_since, now };
+              g_array_append_val (l->periods, sp);
+            }
+        }
       mark_dirty (fabric, f->links[i]);
     }
   if (f->n_links > 0)
@@ -771,15 +793,98 @@ npu_fabric_link_bytes (const NpuFabric *fabric, guint link)
   return bytes;
 }
 
+/* Time covered by both @a and @b (each sorted and disjoint), by a merge of the two. */
+static NpuTime
+spans_overlap (const Span *a, guint na, const Span *b, guint nb)
+{
+  NpuTime both = 0;
+  guint i = 0, j = 0;
+  while (i < na && j < nb)
+    {
+      NpuTime s = MAX (a[i].s, b[j].s), e = MIN (a[i].e, b[j].e);
+      if (e > s)
+        both += e - s;
+      if (a[i].e < b[j].e)
+        i++;
+      else
+        j++;
+    }
+  return both;
+}
+
 NpuTime
 npu_fabric_link_busy_ps (const NpuFabric *fabric, guint link)
 {
   g_return_val_if_fail (link < fabric->links->len, 0);
   const Link *l = link_at (fabric, link);
+  NpuTime now = npu_engine_now (fabric->engine);
   NpuTime busy = l->busy;
   if (l->n_active > 0)
-    busy += npu_engine_now (fabric->engine) - l->busy_since;
+    busy += now - l->busy_since;
+  if (l->acct == NULL)
+    return busy;
+  /* the union: flows' time + accounted time - the time covered by both */
+  busy += l->acct_busy;
+  const Span *acct = (const Span *) (gpointer) l->acct->data;
+  busy -= spans_overlap ((const Span *) (gpointer) l->periods->data, l->periods->len, acct,
+                         l->acct->len);
+  if (l->n_active > 0 && now > l->busy_since)
+    {
+      Span open = { l->busy_since, now };
+      busy -= spans_overlap (&open, 1, acct, l->acct->len);
+    }
   return busy;
+}
+
+void
+npu_fabric_account (NpuFabric *fabric, guint link, guint64 bytes, NpuTime start_ps,
+                    NpuTime end_ps)
+{
+  g_return_if_fail (fabric != NULL && link < fabric->links->len);
+  g_return_if_fail (end_ps >= start_ps);
+  g_return_if_fail (start_ps >= npu_engine_now (fabric->engine));
+  Link *l = link_at (fabric, link);
+  l->bytes_settled += (double) bytes;
+  if (l->acct == NULL)
+    {
+      l->acct = g_array_new (FALSE, FALSE, sizeof (Span));
+      l->periods = g_array_new (FALSE, FALSE, sizeof (Span));
+    }
+  if (end_ps == start_ps)
+    return;
+  /* Merge [start, end) into the union: the spans from the first one that ends at or
+   * after @start_ps up to the last one that starts at or before @end_ps become one.
+   * Port queues account in time order, so this is nearly always an append or an
+   * extension of the last span. */
+  GArray *u = l->acct;
+  Span *v = (Span *) (gpointer) u->data;
+  guint lo = 0, hi = u->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (v[mid].e < start_ps)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  guint first = lo, last = lo;
+  Span m = { start_ps, end_ps };
+  while (last < u->len && v[last].s <= end_ps)
+    {
+      m.s = MIN (m.s, v[last].s);
+      m.e = MAX (m.e, v[last].e);
+      l->acct_busy -= v[last].e - v[last].s;
+      last++;
+    }
+  l->acct_busy += m.e - m.s;
+  if (last > first)
+    {
+      v[first] = m;
+      if (last > first + 1)
+        g_array_remove_range (u, first + 1, last - first - 1);
+    }
+  else
+    g_array_insert_val (u, first, m);
 }
 
 void

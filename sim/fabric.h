@@ -67,11 +67,29 @@ guint64 npu_fabric_start_flow (NpuFabric *fabric, const guint *links, guint n_li
 /** npu_fabric_current_rate: the rate (B/s) the flow currently gets; 0 if finished. */
 double npu_fabric_current_rate (const NpuFabric *fabric, guint64 flow_id);
 
-/** npu_fabric_link_bytes: bytes that have crossed the link so far. */
+/** npu_fabric_link_bytes: bytes that have crossed the link so far (flows), plus the bytes
+ * of every npu_fabric_account() call on it. */
 double npu_fabric_link_bytes (const NpuFabric *fabric, guint link);
 
-/** npu_fabric_link_busy_ps: time during which at least one flow used the link, ps. */
+/** npu_fabric_link_busy_ps: time during which at least one flow used the link, or an
+ * accounted transfer (npu_fabric_account()) crossed it, ps. */
 NpuTime npu_fabric_link_busy_ps (const NpuFabric *fabric, guint link);
+
+/**
+ * npu_fabric_account:
+ * Record on @link a transfer that the caller times itself instead of running it as a
+ * flow (an operator model's own first-come-first-served port queue, e.g. the MoE AIV
+ * writes over UB, ops/moe-a3-plan.c): @bytes cross the link during
+ * [@start_ps, @end_ps). It takes no capacity from the fabric's flows and they take none
+ * from it; it only counts: npu_fabric_link_bytes() includes @bytes from this call on,
+ * and npu_fabric_link_busy_ps() the interval, as a union with the flows' busy periods
+ * and the other accounted intervals (time covered twice counts once). The interval may
+ * lie in the future (it is credited at once) but must not start before the current
+ * time, and @end_ps >= @start_ps. Accounted transfers do not appear in the
+ * utilisation counters of npu_fabric_set_counter_sink().
+ */
+void npu_fabric_account (NpuFabric *fabric, guint link, guint64 bytes, NpuTime start_ps,
+                         NpuTime end_ps);
 
 /**
  * npu_fabric_set_counter_sink:

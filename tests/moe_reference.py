@@ -272,24 +272,34 @@ class Dispatch:
             out["dynamicScales"] = ds
         else:
             out["expandX"] = to_bits(self.dtype, ex)
-        if self.version == 1:
-            out["expandIdx"] = self.expand_idx[g]
-        else:
+        a2 = self.a.get("product") == "A2"
+        hier = a2 and bool(self.a.get("hierarchical"))
+        # expandIdx form on V1 and every A2 kernel, A3 V2/V3 triples; the A2 layered
+        # (hierarchical) kernels write neither
+        if (a2 and not hier) or (not a2 and self.version == 1):
+            out["expandIdx" if self.version == 1 else "assistInfoForCombine"] = self.expand_idx[g]
+        elif not a2:
             out["assistInfoForCombine"] = np.array(own, dtype=np.int32).reshape(-1)
-        es = np.zeros(len(allrows), dtype=np.float32)
-        for i, (s, t, j) in enumerate(own):
-            if j < self.K and self.w[self.peer(g, s)] is not None:
-                es[i] = self.w[self.peer(g, s)][t, j]
-        out["expandScales"] = es
+        # expandScales: A3 V2/V3 and A2 hierarchical; not the flat A2 kernel nor A3 V1
+        if (hier or (not a2 and self.version >= 2)) and self.w[g] is not None:
+            es = np.zeros(len(allrows), dtype=np.float32)
+            for i, (s, t, j) in enumerate(own):
+                if j < self.K:
+                    es[i] = self.w[self.peer(g, s)][t, j]
+            out["expandScales"] = es
         ep = []
         for part in range(self.tpn):
             c = self.counts[g if part == 0 else g ^ 1]
             ep += list(np.cumsum(c))
-        if self.a.get("product") == "A2":  # + 2 * globalBs * K * serverNum (spec 004)
+        ep = np.array(ep, dtype=np.int32)
+        if a2:  # + 2 * globalBs * K * serverNum int32 (spec 004)
             gbs = self.a["globalBs"] or max(self.bs) * self.W
-            servers = (max(self.group) // 8) - (min(self.group) // 8) + 1
-            ep += [0] * (2 * gbs * self.K * servers)
-        out["epRecvCounts"] = np.array(ep, dtype=np.int32)
+            servers = self.W // 8
+            region = np.zeros(2 * gbs * self.K * servers, dtype=np.int32)
+            if hier:
+                region = self.a2_reduce_tables(g, gbs, region)
+            ep = np.concatenate([ep, region])
+        out["epRecvCounts"] = ep
         e = g // self.tpn
         peer_rows = len(self.rows[g ^ 1]) if self.tpn > 1 else 0
         if e < self.S:
@@ -305,6 +315,81 @@ class Dispatch:
             tr[1 - g % 2] = peer_rows
             out["tpRecvCounts"] = tr
         return out
+
+
+def _a2_reduce_tables(self, g, gbs, region):
+    """A2 hierarchical: the combine's reduce tables the AICPU-data-plane layered dispatch
+    kernel writes behind the counts (moe_distribute_dispatch_a2_layered_aicpu.h,
+    CreateInnerReduceInfo / CreateOuterReduceInfo), as little-endian bytes."""
+    K, L, W = self.K, self.L, self.W
+    S = W // 8
+    per_server = 8 * L                       # experts on one server
+    raw = region.view(np.uint8)
+    cnt16 = np.zeros(S * gbs, dtype="<i2")
+    off32 = np.zeros(S * gbs * K, dtype="<i4")
+    me = g // 8
+
+    def on_server(p, t, k, server):
+        return (t, k) in self.slot_dst[p] and int(self.ids[p][t, k]) // per_server == server
+
+    for sv in range(S):
+        p = sv * 8 + g % 8                   # the source whose tokens g's server gets via g
+        toks = [t for t in range(self.bs[p]) if any(on_server(p, t, k, me) for k in range(K))]
+        block = {}                           # expert (in server) -> compacted token list
+        posn = {}
+        for i, t in enumerate(toks):
+            for k in range(K):
+                if on_server(p, t, k, me):
+                    e = int(self.ids[p][t, k]) % per_server
+                    posn[(i, k)] = len(block.setdefault(e, []))
+                    block[e].append(i)
+        cnt = [len(block.get(e, [])) for e in range(per_server)]
+        before = [sum(cnt[e - e % L:e]) for e in range(per_server)]   # earlier experts, same die
+        order = []
+        for e in range(per_server):
+            for i in block.get(e, []):
+                if i not in order:
+                    order.append(i)
+        rows = 0
+        offs = []
+        for n, i in enumerate(order):
+            t = toks[i]
+            for k in range(K):
+                if on_server(p, t, k, me):
+                    e = int(self.ids[p][t, k]) % per_server
+                    offs.append(before[e] + (e // L) * gbs * K + posn[(i, k)])
+                    rows += 1
+            cnt16[sv * gbs + n] = rows
+        off32[sv * gbs * K: sv * gbs * K + len(offs)] = offs
+    bs = self.bs[g]
+    # outer: g's own tokens, per server the smallest expert of the token there
+    first = {}                               # (t, sv) -> smallest expert id
+    for t in range(bs):
+        for k in range(K):
+            if (t, k) in self.slot_dst[g]:
+                e = int(self.ids[g][t, k])
+                sv = e // per_server
+                first[(t, sv)] = min(first.get((t, sv), e), e)
+    outer_cnt = np.zeros(bs, dtype="<i4")
+    outer_off = np.zeros(bs * K, dtype="<i4")
+    n = 0
+    for t in range(bs):
+        for sv in range(S):
+            if (t, sv) not in first:
+                continue
+            mine = first[(t, sv)]
+            # g's tokens bound for sv, ordered by (smallest expert there, token index)
+            rank_in_sv = sum(1 for (t2, s2), e2 in first.items()
+                             if s2 == sv and (e2, t2) < (mine, t))
+            outer_off[n] = sv * bs + rank_in_sv
+            n += 1
+        outer_cnt[t] = n
+    blob = b"".join([cnt16.tobytes(), off32.tobytes(), outer_cnt.tobytes(), outer_off.tobytes()])
+    raw[:len(blob)] = np.frombuffer(blob, dtype=np.uint8)
+    return raw.view(np.int32)
+
+
+Dispatch.a2_reduce_tables = _a2_reduce_tables
 
 
 def experts_identity(disp, g, expand_x_stored, dyn_scales):

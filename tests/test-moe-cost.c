@@ -2,9 +2,10 @@
  * by hand from the a3 preset: 1.8 GHz, vector 256 B/cycle, L2 read 110 B/cycle, DDR
  * (ddr_rate) 32 B/cycle, L2 write 86 B/cycle, cost.vector_instr_us 0.017,
  * cost.vector_dep_repeat_cycles 4, mem.gm_read_latency_us 0.778,
- * mem.gm_write_latency_us 0.167, link.ub_aiv_write_Bps 109.5e9. Cycles become ps as
+ * mem.gm_write_latency_us 0.167, link.ub_aiv_write_efficiency 0.55867347. Cycles become ps as
  * ceil(cycles * 1e12 / 1.8e9). */
 #include "ops/moe-private.h"
+#include <math.h>
 
 static NpuPreset *
 load (const char *name)
@@ -45,15 +46,17 @@ test_dma (void)
 }
 
 static void
-test_ub_rate (void)
+test_ub_efficiency (void)
 {
   g_autoptr (NpuPreset) p = load ("a3");
-  g_assert_cmpfloat (moe_ub_rate (npu_preset_hw (p)), ==, 109.5e9);
-  /* 0 falls back to the line rate: 7 ports x 28 GB/s */
+  /* 109.5 GB/s of the 7 x 28 GB/s line rate */
+  g_assert_cmpfloat (moe_ub_efficiency (npu_preset_hw (p)), ==, 0.55867347);
+  g_assert_cmpfloat (fabs (moe_ub_efficiency (npu_preset_hw (p)) * 196e9 - 109.5e9), <, 1e3);
+  /* 0 falls back to the line rate */
   GError *error = NULL;
-  g_assert_true (npu_preset_set (p, "link.ub_aiv_write_Bps", "0", "test", &error));
+  g_assert_true (npu_preset_set (p, "link.ub_aiv_write_efficiency", "0", "test", &error));
   g_assert_no_error (error);
-  g_assert_cmpfloat (moe_ub_rate (npu_preset_hw (p)), ==, 196e9);
+  g_assert_cmpfloat (moe_ub_efficiency (npu_preset_hw (p)), ==, 1.0);
 }
 
 int
@@ -62,6 +65,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/moe/cost/vector", test_vector);
   g_test_add_func ("/moe/cost/dma", test_dma);
-  g_test_add_func ("/moe/cost/ub-rate", test_ub_rate);
+  g_test_add_func ("/moe/cost/ub-efficiency", test_ub_efficiency);
   return g_test_run ();
 }

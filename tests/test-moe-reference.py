@@ -13,7 +13,10 @@ Each case runs `npusim run` on a small data-mode scenario and checks, on every r
     chain.
 Cases cover quantMode 0/2 (with and without smooth scales), commQuantMode 0/2, shared
 experts, TP 1 and 2, equal and unequal BS (globalBs), 1-D and 2-D xActiveMask, zero
-experts (V3), V1/V2/V3, fp16 and bf16, on A3 with 8 and 16 dies.
+experts (V3), V1/V2/V3, fp16 and bf16, on A3 with 8 and 16 dies (one run with the
+coarse hazard regions of big runs), and on A2 with 2 and 4 servers, flat and
+hierarchical (its epRecvCounts reduce tables; expandIdx / assistInfoForCombine and
+expandScales only where the A2 kernels write them).
 """
 import os
 import sys
@@ -57,8 +60,6 @@ def check_case(name, sc):
         exp_all.append(exp)
         for key, want in exp.items():
             if not r.has("dispatch", group[g], key):
-                if key == "expandScales" and (disp.version == 1 or disp.w[g] is None):
-                    continue
                 bad.append(f"r{g} {key}: missing")
                 continue
             got = r.load("dispatch", group[g], key)
@@ -68,6 +69,11 @@ def check_case(name, sc):
                 diff = "" if got.shape != want.shape else \
                     f" first diff at {np.argwhere(got != want)[:3].tolist()}"
                 bad.append(f"r{g} {key}: shape {got.shape} vs {want.shape}{diff}")
+        outs = {tt["name"] for tt in r.man["tensors"]
+                if tt["op"] == "dispatch" and tt["rank"] == group[g] and tt["role"] == "output"}
+        extra = outs - set(exp)
+        if extra:
+            bad.append(f"r{g}: outputs the kernel does not write: {sorted(extra)}")
     t.ok(not bad, f"{name}: dispatch outputs equal the reference ({disp.n} ranks)", "\n".join(bad[:10]))
 
     # experts
@@ -175,6 +181,15 @@ cases = [
           quantMode=0, dtype="float16",
           xActiveMask={"dims": 1, "active": [i % 5 + 1 for i in range(32)]}), {}, 2,
      "identity", "a2"),
+    ("a2-ep32-hierarchical-L2-unequal", 32,
+     dict(A, bs=[2 + (i % 5) for i in range(32)], globalBs=192, k=5, moeExpertNum=64,
+          quantMode=0, hierarchical=True, expertTokenNumsType=0), {}, 3, "identity", "a2"),
+    ("a2-ep16-hierarchical-v1", 16,
+     dict(A, bs=5, k=3, moeExpertNum=16, quantMode=2, hierarchical=True), {}, 1,
+     "identity", "a2"),
+    ("a3-ep16-block-hazard-regions", 16,
+     dict(A, bs=6, k=4, moeExpertNum=32, quantMode=2, hazardRegions="block"),
+     {"commQuantMode": 2}, 2),
     ("a3-ep8xtp2-v1-q2", 16,
      dict(A, bs=6, k=2, moeExpertNum=7, sharedExpertNum=1, sharedExpertRankNum=1,
           tpWorldSize=2, quantMode=2), {}, 1),

@@ -2,7 +2,8 @@
 checked against values derived by hand from the a3 preset (mem.gm_write_latency_us
 0.167, mem.l2_hit_latency_us 0.028, link.sio_latency_us 0.2, link.ub_l1_latency_us
 0.5), and the scenario keys that the DeepEP-Ascend loop of bench/fidelity-moe.py uses:
-MoeExperts "untimed" and MoeDistributeCombineV2 "tokenOrder"."""
+MoeExperts "untimed" and MoeDistributeCombineV2 "tokenOrder"; and the A2 plans' phase
+durations on the spec's A2 example, derived the same way from the a2 preset."""
 import json
 import os
 import sys
@@ -81,4 +82,42 @@ p = run(["run", scenario("bad-untimed", experts={"expert": "matmul", "keepOutput
          "--timing-only", "--out", os.path.join(work, "bad2"), "--quiet"])
 t.ok(p.returncode == 3 and "untimed" in p.stderr, "only identity experts can be untimed",
      p.stderr)
+# ---- A2 (moe-a2-plan.c): the same instruction-level costs, a2 preset (1.8 GHz, vector
+# 256 B/cycle, L2 read 110 / write 86 B/cycle, mem.gm_read_latency_us 0.778,
+# mem.gm_write_latency_us 0.167, mem.l2_hit_latency_us 0.028, cost.vector_instr_us
+# 0.017, cost.flag_poll_us 0.5), on the spec's A2 example (EP 16, L 1, BS 8, H 7168,
+# K 8, bf16, quantMode 0). ps per cycle 555.56; each DMA / instruction rounds up to ps.
+out3 = os.path.join(work, "a2")
+p = run(["run", os.path.join(os.environ.get("NPU_SRCDIR", "."), "scenarios",
+                             "moe-a2-spec-example.json"),
+         "--timing-only", "--trace-level", "all", "--out", out3, "--quiet"])
+if t.ok(p.returncode == 0, "A2 spec example runs", p.stderr):
+    tr = os.path.join(out3, "trace.json")
+
+    def near(vals, want, what):
+        # ts and dur are written in whole ns, so a slice's dur is within 1 ns of the time
+        t.ok(vals and all(abs(v - want) <= 0.0015 for v in vals), f"A2 {what} = {want:.6f} us",
+             sorted(set(vals)))
+    vec_row = 0.017 + 0.062223          # Cast / Muls / Add over 7168 fp32: 112 cycles
+    row_in = 0.778 + 0.072778           # a bf16 row from GM: 14336 / 110 -> 131 cycles
+    row_out = 0.167 + 0.092778          # a bf16 row out: 14336 / 86 -> 167 cycles
+    # WaitDispatch: one source per core: its 128 B status row and its 4 B FLAG2
+    near(slices(tr, "WaitDispatch"), 0.778 + 0.001112 + 0.778 + 0.000556, "WaitDispatch")
+    # GetStatusCumSum: 16 status rows in (2048 B: 19 cycles), 16 dependent Adds of one
+    # cycle, GatherMask + Adds for the one expert; the last core also writes
+    # expertTokenNums (8 B) and epRecvCounts (64 B)
+    cum = 0.778 + 0.010556 + 16 * 0.017556 + 2 * 0.017556
+    near([v for v in slices(tr, "GetStatusCumSum") if v < 1.2], cum, "GetStatusCumSum")
+    near([v for v in slices(tr, "GetStatusCumSum") if v > 1.2], cum + 0.167556 + 0.000556,
+         "GetStatusCumSum on the last core")
+    # LocalWindowCopy of a one-row block: the window slot (Align512(14336 + 48) = 14848 B:
+    # 135 cycles) in, the row out (streamed), the block's end fence (a GM write)
+    near([v for v in slices(tr, "LocalWindowCopy expert 0 rows") if v < 1.5],
+         0.778 + 0.075 + 0.092778 + 0.167, "LocalWindowCopy of one row")
+    # combine: wait for the sources (one per core: an L2-hit load of the FLAG and its
+    # clearing store) + SyncAll; then per token Duplicate, 8 rows through two buffers
+    # (each read is longer than its 3 instructions), the Cast back, the row out
+    near(slices(tr, "wait all sources"), 0.028 + 0.167 + 0.5, "combine wait for sources")
+    near(slices(tr, "reduce token"), vec_row + 8 * row_in + 3 * vec_row + vec_row + row_out,
+         "combine reduce of a token with 8 rows")
 t.done()
