@@ -1,6 +1,8 @@
 """Shared helpers for the Python tests: TAP output, running npusim, reading outputs."""
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,7 +45,12 @@ def run(args, env=None, cwd=None):
 
 
 def tmpdir():
-    return tempfile.mkdtemp(prefix="npusim-test-")
+    """A scratch folder removed when the test exits (kept if NPUSIM_KEEP_TEST_DIRS is set,
+    for debugging a failure)."""
+    d = tempfile.mkdtemp(prefix="npusim-test-")
+    if not os.environ.get("NPUSIM_KEEP_TEST_DIRS"):
+        atexit.register(shutil.rmtree, d, True)
+    return d
 
 
 def write_json(path, obj):
