@@ -283,14 +283,14 @@ npu_report_print_summary (json_t *report, FILE *out)
            json_string_value (json_object_get (report, "mode")),
            ps_to_us ((NpuTime) json_integer_value (json_object_get (report, "makespan_ps"))),
            json_integer_value (json_object_get (report, "events")));
-  fprintf (out, "%-20s %-14s %5s %13s %13s %13s %13s  %s\n", "op", "kind", "ranks",
+  fprintf (out, "%-16s %-24s %5s %12s %12s %12s %12s  %s\n", "op", "kind", "ranks",
            "latency(us)", "compute(us)", "comm(us)", "exposed(us)", "bound");
   size_t i;
   json_t *op;
   json_array_foreach (json_object_get (report, "ops"), i, op)
     {
 #define US(key) ps_to_us ((NpuTime) json_integer_value (json_object_get (op, key)))
-      fprintf (out, "%-20s %-14s %5zu %13.3f %13.3f %13.3f %13.3f  %s\n",
+      fprintf (out, "%-16s %-24s %5zu %12.3f %12.3f %12.3f %12.3f  %s\n",
                json_string_value (json_object_get (op, "name")),
                json_string_value (json_object_get (op, "op")),
                json_array_size (json_object_get (op, "ranks")), US ("latency_ps"),
