@@ -2,35 +2,22 @@
 """AllGatherMatmulV2 data-mode benchmark: the two real-model scenarios of
 scenarios/ (communication-bound Mixtral QKV, compute-bound Llama-3-70B gate/up, on 8
 A2 ranks by default) run in data mode, fused op only (the scenario's first op), as
-their own processes: wall time, peak RSS (os.wait4), simulated latency, events. Next to
-them, "GEMM alone": the same arithmetic done by one call of npusim's reference-order
-GEMM per rank ((ranks x m) x k times k x n, bench/bench-agmm-gemm), measured once and
-multiplied by the rank count. JSON on stdout.
+their own processes (bench/benchlib.py): wall time, peak RSS, simulated latency,
+events. Next to them, "GEMM alone": the same arithmetic done by one call of npusim's
+reference-order GEMM per rank ((ranks x m) x k times k x n, bench/bench-agmm-gemm),
+measured once and multiplied by the rank count. JSON on stdout.
 
 Usage: bench-agmm.py [--npusim ./npusim] [--gemm ./bench/bench-agmm-gemm]
                      [--scenarios DIR] [--preset a2|a3|all] [--repeat N]"""
 import argparse
 import json
 import os
-import statistics
 import subprocess
-import sys
 import tempfile
-import time
+
+import benchlib
 
 SCENARIOS = ["mixtral-qkv", "llama70b-mlp"]
-
-
-def run_once(cmd):
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    err = p.stderr.read().decode()
-    p.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {err}")
-    return wall, ru.ru_maxrss * 1024
 
 
 def main():
@@ -43,10 +30,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=1)
     a = ap.parse_args()
     presets = ["a2", "a3"] if a.preset == "all" else [a.preset]
-    # The load average says how much else ran on the machine (a shared machine makes
-    # wall times noisy; the GEMM-alone figure is measured in the same conditions).
-    out = {"bench": "agmm", "repeat": a.repeat, "threads": os.cpu_count(),
-           "loadavg_start": os.getloadavg()[0], "results": []}
+    out = benchlib.header("agmm", a.repeat, results=[])
     with tempfile.TemporaryDirectory() as tmp:
         for preset in presets:
             for name in SCENARIOS:
@@ -59,36 +43,27 @@ def main():
                 path = os.path.join(tmp, "s.json")
                 with open(path, "w") as f:
                     json.dump(sc, f)
-                walls, rss = [], 0
-                for _ in range(a.repeat):
-                    w, r = run_once([a.npusim, "run", path, "--quiet", "--trace-level", "op",
-                                     "--out", os.path.join(tmp, "o")])
-                    walls.append(w)
-                    rss = max(rss, r)
+                m = benchlib.measure([a.npusim, "run", path, "--quiet", "--trace-level", "op",
+                                      "--out", os.path.join(tmp, "o")], a.repeat)
                 with open(os.path.join(tmp, "o", "report.json")) as f:
                     rep = json.load(f)
                 ranks = sc["cluster"]["ranks"]
-                m, k, n = op["m"] * ranks, op["k"], op["n"]
-                g = subprocess.run([a.gemm, str(m), str(n), str(k), op["dtype"]],
-                                   capture_output=True, text=True, check=True)
+                g = subprocess.run([a.gemm, str(op["m"] * ranks), str(op["n"]), str(op["k"]),
+                                    op["dtype"]], capture_output=True, text=True, check=True)
                 gemm = json.loads(g.stdout)
                 out["results"].append({
                     "scenario": os.path.basename(src), "op": "AllGatherMatmulV2 (fused only)",
                     "mode": "data", "shape_per_rank": [op["m"], op["k"], op["n"]],
-                    "ranks": ranks,
-                    "wall_s_median": statistics.median(walls), "wall_s_min": min(walls),
-                    "peak_rss_bytes": rss,
+                    "ranks": ranks, **m,
                     "simulated_latency_us": rep["ops"][0]["latency_us"],
                     "bound": rep["ops"][0]["bound"], "events": rep["events"],
                     "tasks": rep["tasks"],
                     "gemm_alone_one_rank_s": gemm["seconds"],
                     "gemm_alone_all_ranks_s": gemm["seconds"] * ranks,
                     "gemm_gflops": gemm["gflops"],
-                    "wall_over_gemm_alone": statistics.median(walls) / (gemm["seconds"] * ranks),
+                    "wall_over_gemm_alone": m["wall_s_median"] / (gemm["seconds"] * ranks),
                 })
-    out["loadavg_end"] = os.getloadavg()[0]
-    json.dump(out, sys.stdout, indent=2)
-    print()
+    benchlib.finish(out)
 
 
 if __name__ == "__main__":

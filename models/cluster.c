@@ -3,6 +3,7 @@
  * The wiring is described in models/cluster.h. */
 #include <string.h>
 #include "models/cluster.h"
+#include "models/hw-private.h"
 
 typedef enum {
   LINK_HBM, LINK_HCCS, LINK_ROCE_TX, LINK_ROCE_RX, LINK_SIO, LINK_UB_TX, LINK_UB_RX,
@@ -43,65 +44,51 @@ struct _NpuCluster {
   GHashTable *declared; /* (pid << 32 | tid) of declared tracks; lookups only */
 };
 
-static gboolean
-fail (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-fail (GError **error, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  char *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  g_set_error_literal (error, NPU_PRESET_ERROR, NPU_PRESET_ERROR_VALUE, msg);
-  g_free (msg);
-  return FALSE;
-}
-
 /* Can @n_ranks dies be built from @hw? Names the offending field. */
 static gboolean
 validate (const NpuHw *hw, guint n_ranks, GError **error)
 {
   guint dps = hw->dies_per_server;
   if (dps == 0 || hw->dies_per_package == 0 || hw->max_servers == 0)
-    return fail (error, "topology.dies_per_server, topology.dies_per_package and "
-                        "topology.max_servers must be > 0");
+    return npu_preset_fail (error, "topology.dies_per_server, topology.dies_per_package and "
+                                   "topology.max_servers must be > 0");
   if (n_ranks < 1 || n_ranks > hw->max_dies)
-    return fail (error, "%u ranks: the cluster takes 1..%u dies (topology.max_dies)",
-                 n_ranks, hw->max_dies);
+    return npu_preset_fail (error, "%u ranks: the cluster takes 1..%u dies (topology.max_dies)",
+                            n_ranks, hw->max_dies);
   if (hw->hbm_bw_Bps <= 0)
-    return fail (error, "mem.hbm_bw_Bps must be > 0");
+    return npu_preset_fail (error, "mem.hbm_bw_Bps must be > 0");
 
   if (hw->topology == NPU_TOPO_A2)
     {
       if (n_ranks > dps && n_ranks % dps != 0)
-        return fail (error, "%u ranks: on A2 more than %u ranks must fill whole servers "
-                            "(a multiple of topology.dies_per_server = %u)",
-                     n_ranks, dps, dps);
+        return npu_preset_fail (error, "%u ranks: on A2 more than %u ranks must fill whole servers "
+                                       "(a multiple of topology.dies_per_server = %u)",
+                                n_ranks, dps, dps);
       if ((n_ranks + dps - 1) / dps > hw->max_servers)
-        return fail (error, "%u ranks need %u servers, more than topology.max_servers = %u",
-                     n_ranks, (n_ranks + dps - 1) / dps, hw->max_servers);
+        return npu_preset_fail (error,
+                                "%u ranks need %u servers, more than topology.max_servers = %u",
+                                n_ranks, (n_ranks + dps - 1) / dps, hw->max_servers);
       if (n_ranks > 1 && hw->hccs_link_bw_Bps <= 0)
-        return fail (error, "link.hccs_bw_Bps must be > 0 on A2");
+        return npu_preset_fail (error, "link.hccs_bw_Bps must be > 0 on A2");
       if (hw->roce_bw_Bps <= 0)
-        return fail (error, "link.roce_bw_Bps must be > 0 on A2");
+        return npu_preset_fail (error, "link.roce_bw_Bps must be > 0 on A2");
       return TRUE;
     }
 
   g_assert (hw->topology == NPU_TOPO_A3);
   if (dps % hw->dies_per_package != 0)
-    return fail (error, "topology.dies_per_server (%u) must be a multiple of "
-                        "topology.dies_per_package (%u)", dps, hw->dies_per_package);
+    return npu_preset_fail (error, "topology.dies_per_server (%u) must be a multiple of "
+                                   "topology.dies_per_package (%u)", dps, hw->dies_per_package);
   if ((n_ranks + dps - 1) / dps > hw->max_servers)
-    return fail (error, "%u ranks need %u nodes, more than topology.max_servers = %u",
-                 n_ranks, (n_ranks + dps - 1) / dps, hw->max_servers);
+    return npu_preset_fail (error, "%u ranks need %u nodes, more than topology.max_servers = %u",
+                            n_ranks, (n_ranks + dps - 1) / dps, hw->max_servers);
   if (hw->dies_per_package > 1 && n_ranks > 1 && hw->sio_bw_Bps <= 0)
-    return fail (error, "link.sio_bw_Bps must be > 0 on A3");
+    return npu_preset_fail (error, "link.sio_bw_Bps must be > 0 on A3");
   if (hw->ub_ports == 0 || hw->ub_port_bw_Bps <= 0)
-    return fail (error, "link.ub_ports and link.ub_port_bw_Bps must be > 0 on A3");
+    return npu_preset_fail (error, "link.ub_ports and link.ub_port_bw_Bps must be > 0 on A3");
   if (n_ranks > dps && hw->ub_l2_latency_ps < hw->ub_l1_latency_ps)
-    return fail (error, "link.ub_l2_latency_us must not be below link.ub_l1_latency_us "
-                        "(it is the total latency across nodes)");
+    return npu_preset_fail (error, "link.ub_l2_latency_us must not be below link.ub_l1_latency_us "
+                                   "(it is the total latency across nodes)");
   return TRUE;
 }
 

@@ -55,4 +55,8 @@ char *npu_hw_field_format (const NpuHwField *field, const NpuHw *hw);
 /** npu_hw_field_to_json: (transfer full) the value as a JSON value. */
 json_t *npu_hw_field_to_json (const NpuHwField *field, const NpuHw *hw);
 
+/** npu_preset_fail: set an NPU_PRESET_ERROR_VALUE error and return FALSE, for
+ *  `return npu_preset_fail (error, "...", ...);` (models/hw.c, models/cluster.c). */
+gboolean npu_preset_fail (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
 G_END_DECLS

@@ -172,18 +172,14 @@ npu_hw_field_index (const char *key)
 
 #define MEMBER(hw, field, type) ((type *) ((guint8 *) (hw) + (field)->offset))
 
-static gboolean
-fail (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-fail (GError **error, const char *fmt, ...)
+gboolean
+npu_preset_fail (GError **error, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  char *msg = g_strdup_vprintf (fmt, ap);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
   g_set_error_literal (error, NPU_PRESET_ERROR, NPU_PRESET_ERROR_VALUE, msg);
-  g_free (msg);
   return FALSE;
 }
 
@@ -192,18 +188,18 @@ static gboolean
 store_unsigned (const NpuHwField *field, NpuHw *hw, guint64 v, GError **error)
 {
   if (field->positive && v == 0)
-    return fail (error, "must be > 0");
+    return npu_preset_fail (error, "must be > 0");
   if (field->type == NPU_FIELD_UINT)
     {
       if (v > G_MAXUINT)
-        return fail (error, "%" G_GUINT64_FORMAT " is too large (max %u)", v, G_MAXUINT);
+        return npu_preset_fail (error, "%" G_GUINT64_FORMAT " is too large (max %u)", v, G_MAXUINT);
       *MEMBER (hw, field, guint) = (guint) v;
     }
   else
     {
       /* The limit of a JSON integer (json_int_t), so every value round-trips. */
       if (v > (guint64) G_MAXINT64)
-        return fail (error, "%" G_GUINT64_FORMAT " is too large", v);
+        return npu_preset_fail (error, "%" G_GUINT64_FORMAT " is too large", v);
       *MEMBER (hw, field, guint64) = v;
     }
   return TRUE;
@@ -214,11 +210,11 @@ static gboolean
 store_real (const NpuHwField *field, NpuHw *hw, double v, GError **error)
 {
   if (!isfinite (v))
-    return fail (error, "must be a finite number");
+    return npu_preset_fail (error, "must be a finite number");
   if (v < 0)
-    return fail (error, "must not be negative");
+    return npu_preset_fail (error, "must not be negative");
   if (field->positive && v == 0)
-    return fail (error, "must be > 0");
+    return npu_preset_fail (error, "must be > 0");
   if (field->type == NPU_FIELD_DOUBLE)
     {
       *MEMBER (hw, field, double) = v;
@@ -229,7 +225,7 @@ store_real (const NpuHwField *field, NpuHw *hw, double v, GError **error)
    * not exactly an integer in binary. 2^64 ps is about 213 days. */
   double ps = round (v * 1e6);
   if (ps >= 18446744073709551616.0)
-    return fail (error, "%g us is too large", v);
+    return npu_preset_fail (error, "%g us is too large", v);
   *MEMBER (hw, field, NpuTime) = (NpuTime) ps;
   return TRUE;
 }
@@ -242,7 +238,7 @@ store_topology (NpuHw *hw, const char *text, GError **error)
   else if (strcmp (text, "a3") == 0)
     hw->topology = NPU_TOPO_A3;
   else
-    return fail (error, "'%s' is not a topology (expected \"a2\" or \"a3\")", text);
+    return npu_preset_fail (error, "'%s' is not a topology (expected \"a2\" or \"a3\")", text);
   return TRUE;
 }
 
@@ -260,7 +256,7 @@ npu_hw_field_set_text (const NpuHwField *field, NpuHw *hw, const char *text, GEr
         g_autoptr (GError) local = NULL;
         /* Base 10 only; rejects signs, spaces, trailing garbage and overflow. */
         if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &v, &local))
-          return fail (error, "'%s' is not a non-negative integer", text);
+          return npu_preset_fail (error, "'%s' is not a non-negative integer", text);
         return store_unsigned (field, hw, v, error);
       }
     case NPU_FIELD_DOUBLE:
@@ -268,10 +264,10 @@ npu_hw_field_set_text (const NpuHwField *field, NpuHw *hw, const char *text, GEr
       {
         char *end = NULL;
         if (text[0] == '\0' || g_ascii_isspace (text[0]))
-          return fail (error, "'%s' is not a number", text);
+          return npu_preset_fail (error, "'%s' is not a number", text);
         double v = g_ascii_strtod (text, &end);
         if (end == text || *end != '\0')
-          return fail (error, "'%s' is not a number", text);
+          return npu_preset_fail (error, "'%s' is not a number", text);
         return store_real (field, hw, v, error);
       }
     case NPU_FIELD_TOPOLOGY:
@@ -290,18 +286,18 @@ npu_hw_field_set_json (const NpuHwField *field, NpuHw *hw, const json_t *value, 
     case NPU_FIELD_UINT:
     case NPU_FIELD_UINT64:
       if (!json_is_integer (value))
-        return fail (error, "expected a JSON integer");
+        return npu_preset_fail (error, "expected a JSON integer");
       if (json_integer_value (value) < 0)
-        return fail (error, "must not be negative");
+        return npu_preset_fail (error, "must not be negative");
       return store_unsigned (field, hw, (guint64) json_integer_value (value), error);
     case NPU_FIELD_DOUBLE:
     case NPU_FIELD_TIME:
       if (!json_is_number (value))
-        return fail (error, "expected a JSON number");
+        return npu_preset_fail (error, "expected a JSON number");
       return store_real (field, hw, json_number_value (value), error);
     case NPU_FIELD_TOPOLOGY:
       if (!json_is_string (value))
-        return fail (error, "expected a JSON string \"a2\" or \"a3\"");
+        return npu_preset_fail (error, "expected a JSON string \"a2\" or \"a3\"");
       return store_topology (hw, json_string_value (value), error);
     }
   g_assert_not_reached ();

@@ -22,21 +22,7 @@
 #include "ops/agmm-private.h"
 #include <string.h>
 
-#define ACLNN_ERR_INNER_NULLPTR 561103
-
-static gboolean
-reject (GError **error, AgmmOp *a, gint code, const char *fmt, ...) G_GNUC_PRINTF (4, 5);
-
-static gboolean
-reject (GError **error, AgmmOp *a, gint code, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  npu_op_error (error, &a->base, (NpuOpError) code, "%s", msg);
-  return FALSE;
-}
+#define ACLNN_ERR_INNER_NULLPTR ((NpuOpError) 561103)
 
 static gboolean
 dtype_in (const AgmmDecl *d, const char *const *names)
@@ -54,20 +40,13 @@ dtype_in (const AgmmDecl *d, const char *const *names)
 static gint64
 numel (const AgmmDecl *d)
 {
-  gint64 n = 1;
-  for (guint i = 0; i < d->ndim; i++)
-    n *= d->shape[i];
-  return n;
+  return npu_shape_numel (d->ndim, d->shape);
 }
 
 static char *
 shape_str (const AgmmDecl *d)
 {
-  GString *s = g_string_new ("(");
-  for (guint i = 0; i < d->ndim; i++)
-    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", d->shape[i]);
-  g_string_append (s, d->ndim == 1 ? ",)" : ")");
-  return g_string_free (s, FALSE);
+  return npu_shape_string (d->ndim, d->shape);
 }
 
 static gboolean
@@ -86,57 +65,60 @@ agmm_check (AgmmOp *a, const NpuOpEnv *env, GError **error)
 
   /* ---- 1. op_api ---- */
   if (a->comm_mode == NULL)
-    return reject (error, a, ACLNN_ERR_INNER_NULLPTR, "commMode is nullptr");
+    return npu_op_error (error, &a->base, ACLNN_ERR_INNER_NULLPTR, "commMode is nullptr");
   if (strncmp (a->comm_mode, "aiv", 7) != 0)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "commMode '%s' is invalid: Atlas A2/A3 support only \"aiv\"", a->comm_mode);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "commMode '%s' is invalid: Atlas A2/A3 support only \"aiv\"",
+                         a->comm_mode);
   if (!a->x1.present)
-    return reject (error, a, NPU_OP_ERROR_PARAM_NULL, "x1 is nullptr");
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_NULL, "x1 is nullptr");
   if (!a->x2.present)
-    return reject (error, a, NPU_OP_ERROR_PARAM_NULL, "x2 is nullptr");
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_NULL, "x2 is nullptr");
   if (!a->out.present)
-    return reject (error, a, NPU_OP_ERROR_PARAM_NULL, "output is nullptr");
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_NULL, "output is nullptr");
   if (!dtype_in (&a->x1, aiv_in))
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "x1 dtype %s is not supported in aiv mode (float16, bfloat16, int8, int4)",
-                   a->x1.dtype_name);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "x1 dtype %s is not supported in aiv mode (float16, bfloat16, int8, int4)",
+                         a->x1.dtype_name);
   if (!dtype_in (&a->x2, aiv_in))
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "x2 dtype %s is not supported in aiv mode (float16, bfloat16, int8, int4)",
-                   a->x2.dtype_name);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "x2 dtype %s is not supported in aiv mode (float16, bfloat16, int8, int4)",
+                         a->x2.dtype_name);
   if (!dtype_in (&a->out, aiv_out))
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "output dtype %s is not supported in aiv mode (float16, bfloat16)",
-                   a->out.dtype_name);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "output dtype %s is not supported in aiv mode (float16, bfloat16)",
+                         a->out.dtype_name);
   if (a->stream_mode != 1)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "streamMode %" G_GINT64_FORMAT " is invalid: only 1 is supported",
-                   a->stream_mode);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "streamMode %" G_GINT64_FORMAT " is invalid: only 1 is supported",
+                         a->stream_mode);
   if (a->x1.ndim != 2)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID, "x1 must be 2-D, got %uD", a->x1.ndim);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "x1 must be 2-D, got %uD", a->x1.ndim);
   if (a->x2.ndim != 2)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID, "x2 must be 2-D, got %uD", a->x2.ndim);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "x2 must be 2-D, got %uD", a->x2.ndim);
   if (a->x1.transposed)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "x1 is transposed: only a non-transposed x1 is supported");
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "x1 is transposed: only a non-transposed x1 is supported");
   gint64 k1 = a->x1.shape[1];
   /* IsViewTransposeX2: an x2 view of shape (n, k) is taken as transposed. */
   gboolean view_trans = !a->x2.transposed && k1 != a->x2.shape[0] && k1 == a->x2.shape[1];
   gint64 k2 = view_trans ? a->x2.shape[1] : a->x2.shape[0];
   gint64 n2 = view_trans ? a->x2.shape[0] : a->x2.shape[1];
   if (k1 != k2)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "x1 and x2: the k-axis must be the same (%" G_GINT64_FORMAT " and %"
-                   G_GINT64_FORMAT ")", k1, k2);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "x1 and x2: the k-axis must be the same (%" G_GINT64_FORMAT " and %"
+                         G_GINT64_FORMAT ")", k1, k2);
   gboolean gather_out = a->gout.present && numel (&a->gout) > 0;
   if (gather_out && (a->gout.ndim != 2 || a->gout.shape[1] != k1))
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "x1 and gatherOut: the k-axis must be the same (%" G_GINT64_FORMAT " and %"
-                   G_GINT64_FORMAT ")", k1, a->gout.ndim >= 2 ? a->gout.shape[1] : -1);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "x1 and gatherOut: the k-axis must be the same (%" G_GINT64_FORMAT " and %"
+                         G_GINT64_FORMAT ")", k1, a->gout.ndim >= 2 ? a->gout.shape[1] : -1);
   if (a->out.ndim != 2 || a->out.shape[1] != n2)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "x2 and output: the n-axis must be the same (%" G_GINT64_FORMAT " and %"
-                   G_GINT64_FORMAT ")", n2, a->out.ndim >= 2 ? a->out.shape[1] : -1);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "x2 and output: the n-axis must be the same (%" G_GINT64_FORMAT " and %"
+                         G_GINT64_FORMAT ")", n2, a->out.ndim >= 2 ? a->out.shape[1] : -1);
 
   /* ---- 2. operator definition and documented constraints ---- */
   gboolean half = is_dt (&a->x1, NPU_DT_FP16) || is_dt (&a->x1, NPU_DT_BF16);
@@ -150,111 +132,115 @@ agmm_check (AgmmOp *a, const NpuOpEnv *env, GError **error)
       return FALSE;
     }
   if (half && !(a->out.dtype_known && a->out.dtype == a->x1.dtype))
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "output dtype %s must equal x1's (%s) for float16/bfloat16 inputs",
-                   a->out.dtype_name, a->x1.dtype_name);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "output dtype %s must equal x1's (%s) for float16/bfloat16 inputs",
+                         a->out.dtype_name, a->x1.dtype_name);
   if (a->gout.present && !(a->gout.dtype_known && a->gout.dtype == a->x1.dtype))
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "gatherOut dtype %s must equal x1's (%s)", a->gout.dtype_name,
-                   a->x1.dtype_name);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "gatherOut dtype %s must equal x1's (%s)", a->gout.dtype_name,
+                         a->x1.dtype_name);
   if (half && a->x1s.present)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "x1Scale must be nullptr for float16/bfloat16 inputs");
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "x1Scale must be nullptr for float16/bfloat16 inputs");
   if (half && a->x2s.present)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "x2Scale must be nullptr for float16/bfloat16 inputs");
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "x2Scale must be nullptr for float16/bfloat16 inputs");
   if (a->x1s.present && !is_dt (&a->x1s, NPU_DT_FP32))
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "x1Scale dtype %s is not supported (float32)", a->x1s.dtype_name);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "x1Scale dtype %s is not supported (float32)", a->x1s.dtype_name);
   if (a->x2s.present && !is_dt (&a->x2s, NPU_DT_FP32) && !is_dt (&a->x2s, NPU_DT_INT64))
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "x2Scale dtype %s is not supported (float32, int64)", a->x2s.dtype_name);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "x2Scale dtype %s is not supported (float32, int64)", a->x2s.dtype_name);
   if (a->qs.present)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "quantScale must be nullptr in this version");
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "quantScale must be nullptr in this version");
   if (a->amax.present && numel (&a->amax) > 0)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "amaxOut must be nullptr or an empty tensor in this version");
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "amaxOut must be nullptr or an empty tensor in this version");
   if (a->bias.present
       && !(half ? is_dt (&a->bias, a->x1.dtype) : is_dt (&a->bias, NPU_DT_FP32)))
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "bias dtype %s is not supported (%s for %s inputs)", a->bias.dtype_name,
-                   half ? a->x1.dtype_name : "float32", a->x1.dtype_name);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "bias dtype %s is not supported (%s for %s inputs)", a->bias.dtype_name,
+                         half ? a->x1.dtype_name : "float32", a->x1.dtype_name);
   if (a->gather_index != 0)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "gatherIndex %" G_GINT64_FORMAT " is invalid: only 0 (gather x1)",
-                   a->gather_index);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "gatherIndex %" G_GINT64_FORMAT " is invalid: only 0 (gather x1)",
+                         a->gather_index);
   if (a->comm_turn != 0)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "commTurn %" G_GINT64_FORMAT " is invalid: only 0", a->comm_turn);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "commTurn %" G_GINT64_FORMAT " is invalid: only 0", a->comm_turn);
   if (a->group_size != 0)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "groupSize %" G_GINT64_FORMAT " is invalid: only 0 on Atlas A2/A3",
-                   a->group_size);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "groupSize %" G_GINT64_FORMAT " is invalid: only 0 on Atlas A2/A3",
+                         a->group_size);
   if (a->block_size != 0)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "blockSize %" G_GINT64_FORMAT " is invalid: only 0 (blockSizeM = "
-                   "blockSizeN = 0)", a->block_size);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "blockSize %" G_GINT64_FORMAT " is invalid: only 0 (blockSizeM = "
+                         "blockSizeN = 0)", a->block_size);
   gint64 m = a->x1.shape[0];
   if (m == 0 || k1 == 0 || n2 == 0)
     {
       g_autofree char *s1 = shape_str (&a->x1), *s2 = shape_str (&a->x2);
-      return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                     "x1 %s, x2 %s: empty tensors are not supported on Atlas A2/A3", s1, s2);
+      return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                           "x1 %s, x2 %s: empty tensors are not supported on Atlas A2/A3", s1, s2);
     }
   if (k1 < 256 || k1 >= 65535)
-    return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                   "x1: the k-axis %" G_GINT64_FORMAT " must be in the range [256, 65535)", k1);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "x1: the k-axis %" G_GINT64_FORMAT " must be in the range [256, 65535)",
+                         k1);
   if (a->out.shape[0] != m * W)
     {
       g_autofree char *s = shape_str (&a->out);
-      return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                     "output %s must have m * rank_size = %" G_GINT64_FORMAT " rows", s, m * W);
+      return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                           "output %s must have m * rank_size = %" G_GINT64_FORMAT " rows", s,
+                           m * W);
     }
   if (gather_out && a->gout.shape[0] != m * W)
     {
       g_autofree char *s = shape_str (&a->gout);
-      return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                     "gatherOut %s must have m * rank_size = %" G_GINT64_FORMAT " rows", s,
-                     m * W);
+      return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                           "gatherOut %s must have m * rank_size = %" G_GINT64_FORMAT " rows", s,
+                           m * W);
     }
   if (a->x1s.present
       && !((a->x1s.ndim == 2 && a->x1s.shape[0] == m && a->x1s.shape[1] == 1)
            || (a->x1s.ndim == 1 && a->x1s.shape[0] == m)))
     {
       g_autofree char *s = shape_str (&a->x1s);
-      return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                     "x1Scale %s must be (m, 1) = (%" G_GINT64_FORMAT ", 1) per token", s, m);
+      return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                           "x1Scale %s must be (m, 1) = (%" G_GINT64_FORMAT ", 1) per token", s, m);
     }
   if (a->x2s.present
       && !((a->x2s.ndim == 2 && a->x2s.shape[0] == 1 && a->x2s.shape[1] == n2)
            || (a->x2s.ndim == 1 && a->x2s.shape[0] == n2)))
     {
       g_autofree char *s = shape_str (&a->x2s);
-      return reject (error, a, NPU_OP_ERROR_PARAM_INVALID,
-                     "x2Scale %s must be (1, n) = (1, %" G_GINT64_FORMAT ") per channel", s, n2);
+      return npu_op_error (error, &a->base, NPU_OP_ERROR_PARAM_INVALID,
+                           "x2Scale %s must be (1, n) = (1, %" G_GINT64_FORMAT ") per channel", s,
+                           n2);
     }
 
   /* ---- 3. host tiling ---- */
   if (!(a->x2.dtype_known && a->x2.dtype == a->x1.dtype))
-    return reject (error, a, NPU_OP_ERROR_TILING,
-                   "x1 (%s) and x2 (%s) must have the same data type", a->x1.dtype_name,
-                   a->x2.dtype_name);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_TILING,
+                         "x1 (%s) and x2 (%s) must have the same data type", a->x1.dtype_name,
+                         a->x2.dtype_name);
   if (a->bias.present)
-    return reject (error, a, NPU_OP_ERROR_TILING, "bias must be nullptr in aiv mode");
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_TILING, "bias must be nullptr in aiv mode");
   if (W != 2 && W != 4 && W != 8)
-    return reject (error, a, NPU_OP_ERROR_TILING,
-                   "rank size %u of the group is unsupported: 2, 4 or 8", W);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_TILING,
+                         "rank size %u of the group is unsupported: 2, 4 or 8", W);
   if (int8 && !a->x2s.present)
-    return reject (error, a, NPU_OP_ERROR_TILING, "invalid x2Scale: nullptr for int8 inputs");
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_TILING,
+                         "invalid x2Scale: nullptr for int8 inputs");
   if (int8 && is_dt (&a->x2s, NPU_DT_INT64) && !is_dt (&a->out, NPU_DT_FP16))
-    return reject (error, a, NPU_OP_ERROR_TILING,
-                   "invalid x2Scale: int64 scales need a float16 output (output is %s)",
-                   a->out.dtype_name);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_TILING,
+                         "invalid x2Scale: int64 scales need a float16 output (output is %s)",
+                         a->out.dtype_name);
   if (hw->hccl_buffer_bytes < (guint64) 200 << 20)
-    return reject (error, a, NPU_OP_ERROR_TILING,
-                   "the HCCL window (hccl.buffer_bytes = %" G_GUINT64_FORMAT ") is below the "
-                   "200 MiB the kernel's window layout needs", hw->hccl_buffer_bytes);
+    return npu_op_error (error, &a->base, NPU_OP_ERROR_TILING,
+                         "the HCCL window (hccl.buffer_bytes = %" G_GUINT64_FORMAT ") is below the "
+                         "200 MiB the kernel's window layout needs", hw->hccl_buffer_bytes);
 
   /* ---- what the simulator can run ---- */
   a->a3 = hw->topology == NPU_TOPO_A3;

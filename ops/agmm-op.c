@@ -196,21 +196,13 @@ agmm_create (const json_t *spec, const char *path, const NpuOpEnv *env, GError *
       a->tiling_set = json_incref (tiling);
     }
 
-  json_t *inputs = json_object_get (spec, "inputs");
+  static const char *const in_keys[] = { "x1", "x2", "x1Scale", "x2Scale", NULL };
+  json_t *inputs;
+  if (!npu_spec_get_object (spec, "inputs", path, in_keys, "{\"x1\": {...}, ...}", &inputs,
+                            error))
+    return NULL;
   if (inputs != NULL)
-    {
-      static const char *const in_keys[] = { "x1", "x2", "x1Scale", "x2Scale", NULL };
-      g_autofree char *ipath = g_strdup_printf ("%s.inputs", path);
-      if (!json_is_object (inputs))
-        {
-          g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                       "%s: expected an object {\"x1\": {...}, ...}", ipath);
-          return NULL;
-        }
-      if (!npu_spec_check_keys (inputs, in_keys, ipath, error))
-        return NULL;
-      a->inputs = json_incref (inputs);
-    }
+    a->inputs = json_incref (inputs);
 
   /* The aclnn checks and the kernel's tiling rules (error codes as the real API). */
   if (!agmm_check (a, env, error))

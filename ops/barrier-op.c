@@ -132,15 +132,13 @@ barrier_create (const json_t *spec, const char *path, const NpuOpEnv *env, GErro
   d[BT_X] = (BarrierDesc) { TRUE, FALSE, NPU_DT_FP16, 1, { 1 } };
   d[BT_TIMEOUT] = (BarrierDesc) { op->has_timeout, FALSE, NPU_DT_INT32, 1, { 1 } };
   d[BT_ELASTIC] = (BarrierDesc) { FALSE, FALSE, NPU_DT_INT32, 1, { ELASTIC_HEADER + 2 * op->world } };
-  json_t *tensors = json_object_get (spec, "tensors");
+  json_t *tensors, *inputs;
+  if (!npu_spec_get_object (spec, "tensors", path, tensor_keys, NPU_SPEC_TENSORS_WHAT, &tensors,
+                            error))
+    return NULL;
   if (tensors != NULL)
     {
       g_autofree char *tpath = g_strdup_printf ("%s.tensors", path);
-      if (!json_is_object (tensors))
-        return (npu_spec_error (error, "%s: expected an object {tensor name: null | {\"dtype\": "
-                                "..., \"shape\": [...]}}", tpath), NULL);
-      if (!npu_spec_check_keys (tensors, tensor_keys, tpath, error))
-        return NULL;
       for (guint i = 0; i < BT_N; i++)
         {
           json_t *v = json_object_get (tensors, barrier_tensor_names[i]);
@@ -151,16 +149,13 @@ barrier_create (const json_t *spec, const char *path, const NpuOpEnv *env, GErro
             return NULL;
         }
     }
-  json_t *inputs = json_object_get (spec, "inputs");
+  static const char *const in_keys[] = { "xRef", "elasticInfoOptional", NULL };
+  if (!npu_spec_get_object (spec, "inputs", path, in_keys, "{\"xRef\": init spec or "
+                            "{\"from\": \"<op>.<tensor>\"}}", &inputs, error))
+    return NULL;
   if (inputs != NULL)
     {
       g_autofree char *ipath = g_strdup_printf ("%s.inputs", path);
-      if (!json_is_object (inputs))
-        return (npu_spec_error (error, "%s: expected an object {\"xRef\": init spec or "
-                                "{\"from\": \"<op>.<tensor>\"}}", ipath), NULL);
-      static const char *const in_keys[] = { "xRef", "elasticInfoOptional", NULL };
-      if (!npu_spec_check_keys (inputs, in_keys, ipath, error))
-        return NULL;
       for (guint i = 0; i < BT_N; i++)
         {
           json_t *v = json_object_get (inputs, barrier_tensor_names[i]);
@@ -197,12 +192,8 @@ barrier_data_bytes (NpuOp *base)
   guint64 total = 0;
   for (guint i = 0; i < BT_N; i++)
     if (op->desc[i].present && !op->desc[i].from)
-      {
-        guint64 numel = 1;
-        for (guint k = 0; k < op->desc[i].ndim; k++)
-          numel *= (guint64) op->desc[i].shape[k];
-        total += numel * npu_dtype_size (op->desc[i].dt);
-      }
+      total += (guint64) npu_shape_numel (op->desc[i].ndim, op->desc[i].shape)
+               * npu_dtype_size (op->desc[i].dt);
   /* the windows' flag entries: two halves of 8 floats per rank, finish flags */
   return total * op->n + (guint64) op->n * (2 * op->n * 8 + 64) * sizeof (float);
 }

@@ -21,13 +21,14 @@
  * collective up once AIV 0 has committed it and it has issued the previous one;
  * consecutive experts reuse the CCL-in after the peers' "done" signals. */
 #include "ops/gmm-private.h"
+#include "ops/hccl.h"
 #include <string.h>
 
 #define SLICE_ALIGN 128u   /* HCCL_MIN_SLICE_ALIGN, as ops/hccl-private.h */
 #define MAIN 0u
 
 typedef enum { CB_GMM_OUT, CB_CCL, CB_Y } CommBuf;
-typedef enum { SIG_ACK, SIG_DATA } Sig;
+typedef enum { SIG_ACK, SIG_DATA, SIG_N } Sig;
 
 typedef struct {
   guint rank;
@@ -42,12 +43,6 @@ typedef struct {
   guint64 tiles_lo, tiles_hi; /* of the expert being planned */
 } CRank;
 
-typedef struct {
-  NpuTask *wait;
-  guint from, to;
-  Sig kind;
-} Pending;
-
 struct _GmmComm {
   GmmOp *op;
   const NpuOpEnv *env;
@@ -58,8 +53,7 @@ struct _GmmComm {
   guint64 pm;              /* bytes of one CCL-in slot (per pair, per loop) */
   guint expert;            /* the expert being planned (trace args) */
   CRank *r;
-  NpuTask **rec[2];        /* [n * n] Tx records of the current step, from * n + to */
-  GArray *pending;
+  NpuHcclNotify *notify;   /* the ack / data handshakes of the current step */
 };
 
 /* Largest (src, dst) block of any expert, bytes. */
@@ -109,9 +103,7 @@ gmm_comm_new (GmmOp *op, const NpuOpEnv *env, const GmmCommBuffers *bufs, GError
   c->esize = npu_dtype_size (op->dtype);
   c->pm = slot_bytes (op, env->hw->hccl_buffer_bytes);
   c->r = g_new0 (CRank, c->n);
-  c->rec[SIG_ACK] = g_new0 (NpuTask *, (gsize) c->n * c->n);
-  c->rec[SIG_DATA] = g_new0 (NpuTask *, (gsize) c->n * c->n);
-  c->pending = g_array_new (FALSE, FALSE, sizeof (Pending));
+  c->notify = npu_hccl_notify_new (c->n, SIG_N);
   guint64 ccl_size = c->pm * c->n;
   for (guint g = 0; g < c->n; g++)
     {
@@ -153,9 +145,7 @@ gmm_comm_free (GmmComm *c)
   for (guint g = 0; g < c->n; g++)
     g_free (c->r[g].last);
   g_free (c->r);
-  g_free (c->rec[SIG_ACK]);
-  g_free (c->rec[SIG_DATA]);
-  g_array_unref (c->pending);
+  npu_hccl_notify_free (c->notify);
   g_free (c);
 }
 
@@ -216,9 +206,7 @@ signal_peer (GmmComm *c, guint g, guint s, guint peer, Sig kind)
                                            c->r[peer].rank);
   NpuTask *t = plan_task (c, g, s, name, NPU_TASK_COMM, NPU_TRACK_COMM_GROUP, 0);
   npu_task_set_duration (t, c->hw->notify_record_ps);
-  NpuTask **slot = &c->rec[kind][(gsize) g * c->n + peer];
-  g_assert (*slot == NULL);
-  *slot = t;
+  npu_hccl_notify_record (c->notify, g, peer, kind, t);
 }
 
 static void
@@ -228,23 +216,7 @@ wait_peer (GmmComm *c, guint g, guint s, guint peer, Sig kind)
                                            c->r[peer].rank);
   NpuTask *t = plan_task (c, g, s, name, NPU_TASK_COMM, NPU_TRACK_COMM_GROUP, 0);
   npu_task_set_duration (t, c->hw->notify_wait_ps);
-  Pending p = { t, peer, g, kind };
-  g_array_append_val (c->pending, p);
-}
-
-static void
-step_end (GmmComm *c)
-{
-  for (guint i = 0; i < c->pending->len; i++)
-    {
-      Pending *p = &g_array_index (c->pending, Pending, i);
-      NpuTask *rec = c->rec[p->kind][(gsize) p->from * c->n + p->to];
-      g_assert (rec != NULL);
-      npu_task_depends_on (p->wait, rec);
-    }
-  g_array_set_size (c->pending, 0);
-  memset (c->rec[SIG_ACK], 0, sizeof (NpuTask *) * c->n * c->n);
-  memset (c->rec[SIG_DATA], 0, sizeof (NpuTask *) * c->n * c->n);
+  npu_hccl_notify_wait (c->notify, peer, g, kind, t);
 }
 
 typedef struct {
@@ -444,7 +416,7 @@ gmm_comm_expert (GmmComm *c, guint j, NpuTask *const *commit, const guint64 *til
             }
           sync_main (c, g, np, FALSE);
         }
-      step_end (c);
+      npu_hccl_notify_step_end (c->notify);
     }
   for (guint g = 0; g < n; g++)
     {

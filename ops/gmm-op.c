@@ -452,15 +452,13 @@ gmm_create (const json_t *spec, const char *path, const NpuOpEnv *env, GError **
           d[GT_MM_X] = d[GT_MM_W] = d[GT_MM_Y] = (GmmDesc) { FALSE, dt, 2, { 0 } };
         }
     }
-  json_t *tensors = json_object_get (spec, "tensors");
+  json_t *tensors, *inputs;
+  if (!npu_spec_get_object (spec, "tensors", path, tensor_keys, NPU_SPEC_TENSORS_WHAT, &tensors,
+                            error))
+    return NULL;
   if (tensors != NULL)
     {
       g_autofree char *tpath = g_strdup_printf ("%s.tensors", path);
-      if (!json_is_object (tensors))
-        return (npu_spec_error (error, "%s: expected an object {tensor name: null | {\"dtype\": "
-                                "..., \"shape\": [...]}}", tpath), NULL);
-      if (!npu_spec_check_keys (tensors, tensor_keys, tpath, error))
-        return NULL;
       const char *key;
       json_t *v;
       json_object_foreach (tensors, key, v)
@@ -476,15 +474,12 @@ gmm_create (const json_t *spec, const char *path, const NpuOpEnv *env, GError **
             }
         }
     }
-  json_t *inputs = json_object_get (spec, "inputs");
+  if (!npu_spec_get_object (spec, "inputs", path, input_names, "{tensor name: init spec}",
+                            &inputs, error))
+    return NULL;
   if (inputs != NULL)
     {
       g_autofree char *ipath = g_strdup_printf ("%s.inputs", path);
-      if (!json_is_object (inputs))
-        return (npu_spec_error (error, "%s: expected an object {tensor name: init spec}", ipath),
-                NULL);
-      if (!npu_spec_check_keys (inputs, input_names, ipath, error))
-        return NULL;
       const char *key;
       json_t *v;
       json_object_foreach (inputs, key, v)
@@ -557,12 +552,7 @@ gmm_data_bytes (NpuOp *base)
       GmmDesc *d = op->desc[g];
       for (guint i = 0; i < GT_N; i++)
         if (d[i].present && i != GT_SEND_T && i != GT_RECV_T)
-          {
-            guint64 numel = 1;
-            for (guint k = 0; k < d[i].ndim; k++)
-              numel *= (guint64) d[i].shape[k];
-            total += numel * es;
-          }
+          total += (guint64) npu_shape_numel (d[i].ndim, d[i].shape) * es;
       total += (guint64) d[GT_GMM_X].shape[0] * (guint64) op->n1 * es; /* gmmY workspace */
     }
   return total + (guint64) op->n * gmm_comm_ccl_bytes (op, G_MAXUINT64 / 2);

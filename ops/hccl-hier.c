@@ -430,23 +430,10 @@ hier_reducescatter (HcclPlan *pl, HcclAlgo algo, GError **error)
 
 /* ---- AlltoAll(V), staged ---- */
 
-typedef struct {
-  guint64 k, pm;
-  guint64 *sdispl, *rdispl;
-} A2aLoop;
-
-static guint64
-a2a_len (HcclPlan *pl, const A2aLoop *lp, guint i, guint j)
-{
-  const HcclOp *hop = hccl_plan_op (pl);
-  guint64 total = hop->counts[(gsize) i * hop->geom.n + j] * hccl_plan_esize (pl);
-  return hccl_slice_len (total, lp->pm, (guint) lp->k);
-}
-
 /* Level 0: rank (s, l) hands local peer (s, q) everything destined to (t, q), for all
  * t, into q's CCL-in at [(t * L + l) * pm]. */
 static void
-a2a_pieces (HcclPlan *pl, const A2aLoop *lp, guint g, guint q, HcclPiece *pc)
+a2a_pieces (HcclPlan *pl, const HcclA2aLoop *lp, guint g, guint q, HcclPiece *pc)
 {
   const HcclGeom *geo = GEO;
   guint n = geo->n, L = geo->per_server, l = geo->local[g];
@@ -455,7 +442,7 @@ a2a_pieces (HcclPlan *pl, const A2aLoop *lp, guint g, guint q, HcclPiece *pc)
     {
       guint dst = geo->member[t * L + q];
       pc[t] = (HcclPiece) { lp->sdispl[g * n + dst] * e + lp->k * lp->pm,
-                            ((guint64) t * L + l) * lp->pm, a2a_len (pl, lp, g, dst) };
+                            ((guint64) t * L + l) * lp->pm, hccl_a2a_len (pl, lp, g, dst) };
     }
 }
 
@@ -484,7 +471,7 @@ hier_alltoall (HcclPlan *pl, GError **error)
   if (hop->buffer_limit / n < HCCL_SLICE_ALIGN)
     return too_small (pl, error);
   guint64 e = hccl_plan_esize (pl);
-  A2aLoop lp = { 0 };
+  HcclA2aLoop lp = { 0 };
   guint64 loops = hccl_a2a_layout (hop, &lp.sdispl, &lp.rdispl, &lp.pm);
   static const HcclMeshPhase ph = { FALSE, peers_fwd, a2a_pre, a2a_xfer, NULL };
   g_autofree HcclPiece *pc = g_new0 (HcclPiece, n);
@@ -498,7 +485,7 @@ hier_alltoall (HcclPlan *pl, GError **error)
           guint s = geo->server[g];
           for (guint l = 0; l < L; l++)
             pc[l] = (HcclPiece) { ((guint64) s * L + l) * lp.pm, ((guint64) s * L + l) * lp.pm,
-                                  a2a_len (pl, &lp, geo->member[s * L + l], g) };
+                                  hccl_a2a_len (pl, &lp, geo->member[s * L + l], g) };
           hccl_xfer (pl, g, HCCL_MAIN, HX_SDMA, g, HB_CI, g, HB_CO, pc, L);
         }
       /* Level 1, pairwise: step k sends to server s+k, receives from server s-k. */
@@ -514,7 +501,7 @@ hier_alltoall (HcclPlan *pl, GError **error)
               for (guint q = 0; q < L; q++)
                 pc[q] = (HcclPiece) { ((guint64) to_t * L + q) * lp.pm,
                                       ((guint64) s * L + q) * lp.pm,
-                                      a2a_len (pl, &lp, geo->member[s * L + q], to) };
+                                      hccl_a2a_len (pl, &lp, geo->member[s * L + q], to) };
               hccl_xfer (pl, g, HCCL_MAIN, HX_RDMA, g, HB_CI, to, HB_CO, pc, L);
               hccl_signal (pl, g, HCCL_MAIN, to, HS_DATA);
               hccl_wait_signal (pl, g, HCCL_MAIN, from, HS_DATA);
@@ -530,7 +517,7 @@ hier_alltoall (HcclPlan *pl, GError **error)
                 guint src = geo->member[t * L + q];
                 pc[t * L + q] = (HcclPiece) { ((guint64) t * L + q) * lp.pm,
                                               lp.rdispl[g * n + src] * e + lp.k * lp.pm,
-                                              a2a_len (pl, &lp, src, g) };
+                                              hccl_a2a_len (pl, &lp, src, g) };
               }
           hccl_xfer (pl, g, HCCL_MAIN, HX_SDMA, g, HB_CO, g, HB_RECV, pc, n);
         }

@@ -189,6 +189,24 @@ ar_ag_xfer (HcclPlan *pl, guint g, guint peer, guint s, gpointer data)
   hccl_xfer (pl, g, s, HX_SDMA, peer, HB_CO, g, HB_RECV, &p, 1);
 }
 
+/* An AllReduce as loops over chunks of at most @cmax elements, each a reduce-scatter
+ * phase @rs then an all-gather phase @ag over n slices of the chunk. */
+static void
+allreduce_loops (HcclPlan *pl, guint64 cmax, const HcclMeshPhase *rs, const HcclMeshPhase *ag)
+{
+  const HcclOp *hop = hccl_plan_op (pl);
+  guint n = hop->geom.n;
+  guint64 e = hccl_plan_esize (pl);
+  for (guint64 o = 0; o < hop->count; o += cmax)
+    {
+      hccl_plan_loop (pl);
+      Loop lp = { o, MIN (cmax, hop->count - o), 0 };
+      lp.slot = hccl_slice_size (lp.c * e, n, e);
+      hccl_mesh_phase (pl, rs, &lp);
+      hccl_mesh_phase (pl, ag, &lp);
+    }
+}
+
 static gboolean
 flat_allreduce (HcclPlan *pl, GError **error)
 {
@@ -207,14 +225,7 @@ flat_allreduce (HcclPlan *pl, GError **error)
     }
   static const HcclMeshPhase rs = { FALSE, peers_fwd, ar_rs_pre, ar_rs_xfer, ar_rs_post };
   static const HcclMeshPhase ag = { TRUE, peers_bwd, ar_ag_pre, ar_ag_xfer, NULL };
-  for (guint64 o = 0; o < hop->count; o += cmax)
-    {
-      hccl_plan_loop (pl);
-      Loop lp = { o, MIN (cmax, hop->count - o), 0 };
-      lp.slot = hccl_slice_size (lp.c * e, n, e);
-      hccl_mesh_phase (pl, &rs, &lp);
-      hccl_mesh_phase (pl, &ag, &lp);
-    }
+  allreduce_loops (pl, cmax, &rs, &ag);
   return TRUE;
 }
 
@@ -267,14 +278,7 @@ flat_allreduce_inline (HcclPlan *pl, GError **error)
     }
   static const HcclMeshPhase rs = { FALSE, peers_fwd, ari_rs_pre, ari_rs_xfer, NULL, TRUE };
   static const HcclMeshPhase ag = { TRUE, peers_bwd, ar_ag_pre, ar_ag_xfer, NULL, TRUE };
-  for (guint64 o = 0; o < hop->count; o += cmax)
-    {
-      hccl_plan_loop (pl);
-      Loop lp = { o, MIN (cmax, hop->count - o), 0 };
-      lp.slot = hccl_slice_size (lp.c * e, n, e);
-      hccl_mesh_phase (pl, &rs, &lp);
-      hccl_mesh_phase (pl, &ag, &lp);
-    }
+  allreduce_loops (pl, cmax, &rs, &ag);
   return TRUE;
 }
 
@@ -386,15 +390,8 @@ flat_reducescatter (HcclPlan *pl, GError **error)
 /* ---- AlltoAll(V): copy the outgoing blocks into CCL-in, every rank reads its block
  * from every peer's CCL-in; per loop at most @pm bytes of each (src, dst) block. ---- */
 
-typedef struct {
-  guint64 k;      /* loop index */
-  guint64 pm;     /* bytes per pair per loop (CCL-in slot size) */
-  guint64 *sdispl, *rdispl; /* [n * n] element displacements: sdispl[i*n+j] in i's
-                               sendBuf, rdispl[j*n+i] in j's recvBuf */
-} A2aLoop;
-
-static guint64
-a2a_len (HcclPlan *pl, const A2aLoop *lp, guint i, guint j)
+guint64
+hccl_a2a_len (HcclPlan *pl, const HcclA2aLoop *lp, guint i, guint j)
 {
   const HcclOp *hop = hccl_plan_op (pl);
   guint64 total = hop->counts[(gsize) i * hop->geom.n + j] * hccl_plan_esize (pl);
@@ -404,7 +401,7 @@ a2a_len (HcclPlan *pl, const A2aLoop *lp, guint i, guint j)
 static void
 a2a_pre (HcclPlan *pl, guint g, gpointer data)
 {
-  const A2aLoop *lp = data;
+  const HcclA2aLoop *lp = data;
   guint n = hccl_plan_op (pl)->geom.n;
   guint64 e = hccl_plan_esize (pl);
   g_autofree HcclPiece *pc = g_new0 (HcclPiece, n);
@@ -412,21 +409,21 @@ a2a_pre (HcclPlan *pl, guint g, gpointer data)
   for (guint j = 0; j < n; j++)
     if (j != g)
       pc[np++] = (HcclPiece) { lp->sdispl[g * n + j] * e + lp->k * lp->pm, j * lp->pm,
-                               a2a_len (pl, lp, g, j) };
+                               hccl_a2a_len (pl, lp, g, j) };
   hccl_xfer (pl, g, HCCL_MAIN, HX_SDMA, g, HB_SEND, g, HB_CI, pc, np);
   HcclPiece own = { lp->sdispl[g * n + g] * e + lp->k * lp->pm,
-                    lp->rdispl[g * n + g] * e + lp->k * lp->pm, a2a_len (pl, lp, g, g) };
+                    lp->rdispl[g * n + g] * e + lp->k * lp->pm, hccl_a2a_len (pl, lp, g, g) };
   hccl_xfer (pl, g, HCCL_MAIN, HX_SDMA, g, HB_SEND, g, HB_RECV, &own, 1);
 }
 
 static void
 a2a_xfer (HcclPlan *pl, guint g, guint peer, guint s, gpointer data)
 {
-  const A2aLoop *lp = data;
+  const HcclA2aLoop *lp = data;
   guint n = hccl_plan_op (pl)->geom.n;
   guint64 e = hccl_plan_esize (pl);
   HcclPiece p = { g * lp->pm, lp->rdispl[g * n + peer] * e + lp->k * lp->pm,
-                  a2a_len (pl, lp, peer, g) };
+                  hccl_a2a_len (pl, lp, peer, g) };
   hccl_xfer (pl, g, s, HX_SDMA, peer, HB_CI, g, HB_RECV, &p, 1);
 }
 
@@ -476,7 +473,7 @@ flat_alltoall (HcclPlan *pl, GError **error)
                     hop->path, hop->buffer_limit, n);
       return FALSE;
     }
-  A2aLoop lp = { 0 };
+  HcclA2aLoop lp = { 0 };
   guint64 loops = hccl_a2a_layout (hop, &lp.sdispl, &lp.rdispl, &lp.pm);
   static const HcclMeshPhase ph = { TRUE, peers_bwd, a2a_pre, a2a_xfer, NULL };
   for (lp.k = 0; lp.k < loops; lp.k++)

@@ -415,29 +415,19 @@ hccl_create (HcclKind kind, const NpuOpClass *klass, const json_t *spec, const c
         return NULL;
     }
 
-  json_t *inputs = json_object_get (spec, "inputs");
-  if (inputs != NULL)
+  static const char *const in_keys[] = { "sendBuf", NULL };
+  json_t *inputs;
+  if (!npu_spec_get_object (spec, "inputs", path, in_keys,
+                            "like {\"sendBuf\": {\"dist\": \"uniform\"}}", &inputs, error))
+    return NULL;
+  json_t *sb = json_object_get (inputs, "sendBuf");
+  if (sb != NULL)
     {
-      static const char *const in_keys[] = { "sendBuf", NULL };
-      g_autofree char *ipath = g_strdup_printf ("%s.inputs", path);
-      if (!json_is_object (inputs))
-        {
-          g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                       "%s: expected an object like {\"sendBuf\": {\"dist\": \"uniform\"}}",
-                       ipath);
-          return NULL;
-        }
-      if (!npu_spec_check_keys (inputs, in_keys, ipath, error))
+      /* Check the init spec now; {"from": ...} (chaining) is resolved in prepare(). */
+      g_autofree char *spath = g_strdup_printf ("%s.inputs.sendBuf", path);
+      if (!npu_op_check_input_spec (sb, spath, env, op, error))
         return NULL;
-      json_t *sb = json_object_get (inputs, "sendBuf");
-      if (sb != NULL)
-        {
-          /* Check the init spec now; {"from": ...} (chaining) is resolved in prepare(). */
-          g_autofree char *spath = g_strdup_printf ("%s.sendBuf", ipath);
-          if (!npu_op_check_input_spec (sb, spath, env, op, error))
-            return NULL;
-          hop->send_init = json_incref (sb);
-        }
+      hop->send_init = json_incref (sb);
     }
 
   if (!hccl_geom_init (&hop->geom, env->cluster, env->group_ranks, n, path, error))

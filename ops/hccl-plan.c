@@ -51,12 +51,6 @@ typedef struct {
   GArray *written;           /* Written: data that arrived from other ranks (flows) */
 } Rank;
 
-typedef struct {
-  NpuTask *wait;
-  guint from, to;
-  HcclSignal kind;
-} Pending;
-
 struct _HcclPlan {
   HcclOp *hop;
   NpuOp *op;
@@ -71,8 +65,7 @@ struct _HcclPlan {
   gboolean cold;             /* graphs are built on this call (graphCache "cold") */
   guint n_streams;
   Rank *r;
-  NpuTask **rec[HS_N];       /* [n * n]: Tx records of the current step, from * n + to */
-  GArray *pending;           /* Pending Rx waits of the current step */
+  NpuHcclNotify *notify;     /* Tx records and Rx waits of the current step */
   gboolean flows;            /* trace level "all": arrows from transfers to their uses */
   gboolean detail;           /* trace level "task" or more: slice args */
 };
@@ -127,9 +120,7 @@ plan_new (HcclOp *hop, NpuOp *owner, const NpuOpEnv *env, gboolean embedded)
         }
       r->written = g_array_new (FALSE, FALSE, sizeof (Written));
     }
-  for (guint k = 0; k < HS_N; k++)
-    pl->rec[k] = g_new0 (NpuTask *, (gsize) pl->n * pl->n);
-  pl->pending = g_array_new (FALSE, FALSE, sizeof (Pending));
+  pl->notify = npu_hccl_notify_new (pl->n, HS_N);
   return pl;
 }
 
@@ -172,9 +163,7 @@ hccl_plan_free (HcclPlan *pl)
       g_array_unref (pl->r[g].written);
     }
   g_free (pl->r);
-  for (guint k = 0; k < HS_N; k++)
-    g_free (pl->rec[k]);
-  g_array_unref (pl->pending);
+  npu_hccl_notify_free (pl->notify);
   g_free (pl);
 }
 
@@ -297,7 +286,7 @@ hccl_plan_coll_open (HcclPlan *pl, NpuTask *const *after)
 void
 hccl_plan_coll_close (HcclPlan *pl, NpuTask **done)
 {
-  g_assert (pl->pending->len == 0);
+  g_assert (npu_hccl_notify_idle (pl->notify));
   for (guint g = 0; g < pl->n; g++)
     {
       Rank *r = &pl->r[g];
@@ -334,7 +323,7 @@ hccl_plan_loop (HcclPlan *pl)
 void
 hccl_plan_finish (HcclPlan *pl)
 {
-  g_assert (pl->pending->len == 0);
+  g_assert (npu_hccl_notify_idle (pl->notify));
   for (guint g = 0; g < pl->n; g++)
     {
       if (pl->ffts)
@@ -450,9 +439,7 @@ hccl_signal (HcclPlan *pl, guint g, guint s, guint peer, HcclSignal kind)
                                            pl->r[peer].rank);
   NpuTask *t = plan_task (pl, g, s, name, NPU_TASK_COMM, NPU_TRACK_COMM_GROUP, 0, TRUE);
   npu_task_set_duration (t, pl->hw->notify_record_ps);
-  NpuTask **slot = &pl->rec[kind][(gsize) g * pl->n + peer];
-  g_assert (*slot == NULL);
-  *slot = t;
+  npu_hccl_notify_record (pl->notify, g, peer, kind, t);
 }
 
 void
@@ -462,23 +449,13 @@ hccl_wait_signal (HcclPlan *pl, guint g, guint s, guint peer, HcclSignal kind)
                                            pl->r[peer].rank);
   NpuTask *t = plan_task (pl, g, s, name, NPU_TASK_COMM, NPU_TRACK_COMM_GROUP, 0, TRUE);
   npu_task_set_duration (t, pl->hw->notify_wait_ps);
-  Pending p = { t, peer, g, kind };
-  g_array_append_val (pl->pending, p);
+  npu_hccl_notify_wait (pl->notify, peer, g, kind, t);
 }
 
 void
 hccl_step_end (HcclPlan *pl)
 {
-  for (guint i = 0; i < pl->pending->len; i++)
-    {
-      Pending *p = &g_array_index (pl->pending, Pending, i);
-      NpuTask *rec = pl->rec[p->kind][(gsize) p->from * pl->n + p->to];
-      g_assert (rec != NULL);
-      npu_task_depends_on (p->wait, rec);
-    }
-  g_array_set_size (pl->pending, 0);
-  for (guint k = 0; k < HS_N; k++)
-    memset (pl->rec[k], 0, sizeof (NpuTask *) * pl->n * pl->n);
+  npu_hccl_notify_step_end (pl->notify);
 }
 
 /* ---- transfers ---- */

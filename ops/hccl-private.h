@@ -181,6 +181,15 @@ gboolean hccl_plan_flat (HcclPlan *pl, GError **error);
  *  sendBuf) and rdispl[j*n+i] (block from i in j's recvBuf), both (transfer full);
  *  @pm = bytes of each (src, dst) block moved per loop. Returns the number of loops. */
 guint64 hccl_a2a_layout (const HcclOp *hop, guint64 **sdispl, guint64 **rdispl, guint64 *pm);
+/** One loop of a staged AlltoAll(V). */
+typedef struct {
+  guint64 k;      /* loop index */
+  guint64 pm;     /* bytes per pair per loop (CCL-in slot size) */
+  guint64 *sdispl, *rdispl; /* [n * n] element displacements: sdispl[i*n+j] in i's
+                               sendBuf, rdispl[j*n+i] in j's recvBuf */
+} HcclA2aLoop;
+/** Bytes of the (@i -> @j) block moved in loop @lp->k. */
+guint64 hccl_a2a_len (HcclPlan *pl, const HcclA2aLoop *lp, guint i, guint j);
 
 /* ---- hccl-hier.c: A2 multi-server algorithms ---- */
 gboolean hccl_plan_hier (HcclPlan *pl, GError **error);

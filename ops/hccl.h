@@ -73,6 +73,35 @@ guint npu_hccl_reduce_tree_steps (guint n, guint *heads, guint *counts);
  */
 void npu_hccl_reduce_add (NpuDtype dt, gpointer dst, gconstpointer src, gsize n);
 
+/* ---- Cross-rank notify handshakes ----
+ *
+ * Within one step of an HCCL executor, rank a's Tx<kind> (a notify record into rank
+ * b) pairs with b's Rx<kind> (a notify wait for it). Ranks are planned one after
+ * another, so a wait may be planned before its record: waits are held until the
+ * step ends. Used by the collectives' plans and by operators that plan HCCL's AICPU
+ * tasks themselves (GroupedMatMulAlltoAllv's AlltoAllV). */
+
+typedef struct _NpuHcclNotify NpuHcclNotify;
+
+/** npu_hccl_notify_new: (transfer full) handshakes among @n ranks with @n_kinds kinds
+ *  of signal (e.g. ack and data). */
+NpuHcclNotify *npu_hccl_notify_new (guint n, guint n_kinds);
+void npu_hccl_notify_free (NpuHcclNotify *nt);
+/** npu_hccl_notify_record: @record is the Tx@kind of rank @from into rank @to in this
+ *  step (at most one per step). */
+void npu_hccl_notify_record (NpuHcclNotify *nt, guint from, guint to, guint kind,
+                             NpuTask *record);
+/** npu_hccl_notify_wait: @wait is the Rx@kind of rank @to for rank @from's record of
+ *  this step; it comes to depend on that record at npu_hccl_notify_step_end(). */
+void npu_hccl_notify_wait (NpuHcclNotify *nt, guint from, guint to, guint kind,
+                           NpuTask *wait);
+/** npu_hccl_notify_step_end: every task of the step exists: each wait (in the order
+ *  they were planned) depends on its record, which must exist; the step is
+ *  forgotten. */
+void npu_hccl_notify_step_end (NpuHcclNotify *nt);
+/** npu_hccl_notify_idle: no wait is held (every step was ended). */
+gboolean npu_hccl_notify_idle (const NpuHcclNotify *nt);
+
 /* ---- Collectives inside another operator ----
  *
  * The MC2 operators that hand their communication to HCCL's AICPU server (e.g.

@@ -10,19 +10,6 @@ libnpusim_ops_a_SOURCES = \
 libnpusim_ops_a_SOURCES += ops/op.c ops/op.h ops/op-spec.c ops/op-registry.c \
 	ops/cube.c ops/cube.h ops/quant-scale.c ops/quant-scale.h
 
-# GEMM benchmark (not a test): bench/bench-gemm, OpenBLAS sgemm as the reference.
-# OpenBLAS comes before $(NPU_LIBS): GSL_LIBS brings libgslcblas, whose
-# cblas_sgemm would otherwise be the one linked.
-noinst_PROGRAMS += bench/bench-gemm
-bench_bench_gemm_SOURCES = bench/bench-gemm.c
-bench_bench_gemm_CPPFLAGS = $(AM_CPPFLAGS)
-if HAVE_OPENBLAS
-bench_bench_gemm_CPPFLAGS += $(OPENBLAS_CFLAGS) -DHAVE_OPENBLAS=1
-bench_bench_gemm_LDADD = $(NPU_LIB_OPS) $(OPENBLAS_LIBS) $(NPU_LIBS)
-else
-bench_bench_gemm_LDADD = $(NPU_LIB_OPS) $(NPU_LIBS)
-endif
-
 # Numerics tests: dtype conversions, tensors, GEMM. dtype-dump and gemm-run are
 # helpers driven by the Python reference checks (built by `make check`, not run).
 check_PROGRAMS += tests/dtype-dump tests/gemm-run \
@@ -45,7 +32,7 @@ EXTRA_DIST += tests/test-ops-dtype.py tests/test-ops-gemm.py
 # AlltoAll, AlltoAllV) and inside other operators (hccl-embed.c: the MC2 AICPU
 # communication server), their tests and the AllReduce fidelity script.
 libnpusim_ops_a_SOURCES += ops/hccl.h ops/hccl-private.h ops/hccl-op.c ops/hccl-plan.c \
-	ops/hccl-mesh.c ops/hccl-hier.c ops/hccl-embed.c
+	ops/hccl-mesh.c ops/hccl-hier.c ops/hccl-embed.c ops/hccl-notify.c
 check_PROGRAMS += tests/test-ops-hccl
 tests_test_ops_hccl_SOURCES = tests/test-ops-hccl.c
 tests_test_ops_hccl_LDADD = $(NPU_LIB_OPS) $(NPU_LIBS)

@@ -19,20 +19,6 @@ mm_finalize (NpuOp *op)
   g_free (mm->out);
 }
 
-static gboolean
-bad (GError **error, const NpuOp *op, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
-
-static gboolean
-bad (GError **error, const NpuOp *op, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  npu_op_error (error, op, NPU_OP_ERROR_PARAM_INVALID, "%s", msg);
-  return FALSE;
-}
-
 static NpuOp *
 mm_create (gboolean quant, const NpuOpClass *klass, const json_t *spec, const char *path,
            const NpuOpEnv *env, GError **error)
@@ -67,8 +53,9 @@ mm_create (gboolean quant, const NpuOpClass *klass, const json_t *spec, const ch
     {
       if (mm->in_dt != NPU_DT_FP16 && mm->in_dt != NPU_DT_BF16)
         {
-          bad (error, op, "x1 dtype %s is not supported (float16, bfloat16; int8 is "
-               "QuantMatMul)", npu_dtype_name (mm->in_dt));
+          npu_op_error (error, op, NPU_OP_ERROR_PARAM_INVALID,
+                        "x1 dtype %s is not supported (float16, bfloat16; int8 is "
+                        "QuantMatMul)", npu_dtype_name (mm->in_dt));
           return NULL;
         }
       mm->out_dt = mm->in_dt;
@@ -83,46 +70,42 @@ mm_create (gboolean quant, const NpuOpClass *klass, const json_t *spec, const ch
         return NULL;
       if (mm->in_dt != NPU_DT_INT8)
         {
-          bad (error, op, "x1 dtype %s is not supported (int8)", npu_dtype_name (mm->in_dt));
+          npu_op_error (error, op, NPU_OP_ERROR_PARAM_INVALID,
+                        "x1 dtype %s is not supported (int8)", npu_dtype_name (mm->in_dt));
           return NULL;
         }
       if (mm->out_dt != NPU_DT_FP16 && mm->out_dt != NPU_DT_BF16)
         {
-          bad (error, op, "output dtype %s is not supported (float16, bfloat16)",
-               npu_dtype_name (mm->out_dt));
+          npu_op_error (error, op, NPU_OP_ERROR_PARAM_INVALID,
+                        "output dtype %s is not supported (float16, bfloat16)",
+                        npu_dtype_name (mm->out_dt));
           return NULL;
         }
       if (g_str_equal (sdt, "int64"))
         mm->x2s_int64 = TRUE;
       else if (!g_str_equal (sdt, "float32"))
         {
-          bad (error, op, "x2Scale dtype %s is not supported (float32, int64)", sdt);
+          npu_op_error (error, op, NPU_OP_ERROR_PARAM_INVALID,
+                        "x2Scale dtype %s is not supported (float32, int64)", sdt);
           return NULL;
         }
       if (mm->x2s_int64 && mm->out_dt != NPU_DT_FP16)
         {
-          bad (error, op, "an int64 x2Scale needs a float16 output");
+          npu_op_error (error, op, NPU_OP_ERROR_PARAM_INVALID,
+                        "an int64 x2Scale needs a float16 output");
           return NULL;
         }
       mm->fixpipe = mm->x2s_int64;
       mm->round_mode = (guint) rm;
     }
-  json_t *inputs = json_object_get (spec, "inputs");
+  static const char *const in_mm[] = { "x1", "x2", NULL };
+  static const char *const in_qmm[] = { "x1", "x2", "x1Scale", "x2Scale", NULL };
+  json_t *inputs;
+  if (!npu_spec_get_object (spec, "inputs", path, quant ? in_qmm : in_mm,
+                            "{\"x1\": {...}, ...}", &inputs, error))
+    return NULL;
   if (inputs != NULL)
-    {
-      g_autofree char *ipath = g_strdup_printf ("%s.inputs", path);
-      static const char *const in_mm[] = { "x1", "x2", NULL };
-      static const char *const in_qmm[] = { "x1", "x2", "x1Scale", "x2Scale", NULL };
-      if (!json_is_object (inputs))
-        {
-          g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                       "%s: expected an object {\"x1\": {...}, ...}", ipath);
-          return NULL;
-        }
-      if (!npu_spec_check_keys (inputs, quant ? in_qmm : in_mm, ipath, error))
-        return NULL;
-      mm->inputs = json_incref (inputs);
-    }
+    mm->inputs = json_incref (inputs);
   json_object_set_new (op->attrs, "dtype", json_string (npu_dtype_name (mm->in_dt)));
   json_object_set_new (op->attrs, "outputDtype", json_string (npu_dtype_name (mm->out_dt)));
   json_object_set_new (op->attrs, "m", json_integer (mm->m));

@@ -23,16 +23,3 @@ dist_scenarios_DATA += scenarios/agmm-a2-spec-bf16.json scenarios/agmm-a2-spec-i
 	scenarios/agmm-a2-mixtral-qkv.json scenarios/agmm-a2-llama70b-mlp.json \
 	scenarios/agmm-a3-mixtral-qkv.json scenarios/agmm-a3-llama70b-mlp.json \
 	scenarios/agmm-a3-qkv-small-data.json
-
-# Benchmark: `make bench-agmm` writes bench/results/agmm.json (the two real-model
-# scenarios in data mode, wall time and peak memory, next to the GEMM alone).
-noinst_PROGRAMS += bench/bench-agmm-gemm
-bench_bench_agmm_gemm_SOURCES = bench/bench-agmm-gemm.c
-bench_bench_agmm_gemm_LDADD = $(NPU_LIB_OPS) $(NPU_LIBS)
-EXTRA_DIST += bench/bench-agmm.py
-bench-agmm: npusim bench/bench-agmm-gemm
-	@mkdir -p bench/results
-	@echo "  BENCH    agmm"; $(NUMPY_PYTHON) $(srcdir)/bench/bench-agmm.py --npusim ./npusim \
-	  --gemm ./bench/bench-agmm-gemm --scenarios $(srcdir)/scenarios > bench/results/agmm.json
-	@cat bench/results/agmm.json
-.PHONY: bench-agmm

@@ -61,14 +61,6 @@ rank_of (A2Plan *p, guint g)
   return npu_op_rank_of (p->op, g);
 }
 
-static void
-split (guint total, guint cores, guint c, guint *start, guint *count)
-{
-  guint per = total / cores, rem = total % cores;
-  *start = per * c + MIN (c, rem);
-  *count = per + (c < rem);
-}
-
 /* @n items through a two-buffer pipeline (SetFlag / WaitFlag on two UB buffers): stage
  * @a of item i + 1 (its read) runs during stage @b of item i, so the items cost
  * a + (n - 1) max(a, b) + b. */
@@ -172,6 +164,20 @@ rows_to (A2Plan *p, guint g, guint e)
 }
 
 /* rows of g for the dies of server @server (hierarchical) */
+/* A source's rows to itself: WindowsOut -> WindowsIn row by row on its last core, then
+ * FLAG2 (a scalar store). */
+static NpuTask *
+local_window_copy (A2Plan *p, guint g, NpuTask *after)
+{
+  const NpuHw *hw = p->hw;
+  NpuTask *cp = aiv (p, g, p->a->aiv - 1, "local window copy",
+                     pipelined (rows_to (p, g, g), moe_dma_in (hw, p->slot_bytes, TRUE),
+                                moe_dma_out_stream (hw, p->slot_bytes))
+                     + hw->gm_write_latency_ps);
+  npu_task_depends_on (cp, after);
+  return cp;
+}
+
 static guint
 rows_to_server (A2Plan *p, guint g, guint server)
 {
@@ -244,7 +250,7 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
       for (guint c = 0; c < a->aiv; c++)
         {
           guint start, cnt;
-          split (r->n_send, a->aiv, c, &start, &cnt);
+          moe_split (r->n_send, a->aiv, c, &start, &cnt);
           NpuTask *t = aiv (&p, g, c, "IndexSort + ReorderTokens",
                             sort + (c == a->aiv - 1 ? sort_last : 0)
                             + pipelined (cnt, row_in, row_body));
@@ -264,19 +270,8 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
           {
             guint dst = (e + k) % W;  /* staggered, own rank last (local copy) */
             guint64 bytes = 64 + (guint64) rows_to (&p, g, dst) * p.slot_bytes + 4;
-            if (dst == e)
-              {
-                /* WindowsOut -> WindowsIn row by row, then FLAG2 (a scalar store) */
-                NpuTask *cp = aiv (&p, g, a->aiv - 1, "local window copy",
-                                   pipelined (rows_to (&p, g, dst),
-                                              moe_dma_in (hw, p.slot_bytes, TRUE),
-                                              moe_dma_out_stream (hw, p.slot_bytes))
-                                   + hw->gm_write_latency_ps);
-                npu_task_depends_on (cp, sync1[g]);
-                arrive[dst * n + g] = cp;
-                continue;
-              }
-            arrive[dst * n + g] = transfer (&p, g, g, dst, bytes, &issue_prev, bw, "dispatch");
+            arrive[dst * n + g] = dst == e ? local_window_copy (&p, g, sync1[g])
+                                  : transfer (&p, g, g, dst, bytes, &issue_prev, bw, "dispatch");
           }
       else
         {
@@ -288,18 +283,9 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
               if (dst / per_server != my_server)
                 continue;
               guint64 bytes = 64 + (guint64) rows_to (&p, g, dst) * p.slot_bytes + 4;
-              if (dst == g)
-                {
-                  NpuTask *cp = aiv (&p, g, a->aiv - 1, "local window copy",
-                                     pipelined (rows_to (&p, g, dst),
-                                                moe_dma_in (hw, p.slot_bytes, TRUE),
-                                                moe_dma_out_stream (hw, p.slot_bytes))
-                                     + hw->gm_write_latency_ps);
-                  npu_task_depends_on (cp, sync1[g]);
-                  arrive[dst * n + g] = cp;
-                  continue;
-                }
-              arrive[dst * n + g] = transfer (&p, g, g, dst, bytes, &issue_prev, bw, "dispatch");
+              arrive[dst * n + g] = dst == g ? local_window_copy (&p, g, sync1[g])
+                                    : transfer (&p, g, g, dst, bytes, &issue_prev, bw,
+                                                "dispatch");
             }
           for (guint s2 = 0; s2 < W / per_server; s2++)
             {
@@ -328,7 +314,7 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
       for (guint c = 0; c < a->aiv; c++)
         {
           guint s0, ns;
-          split (W, a->aiv, c, &s0, &ns);
+          moe_split (W, a->aiv, c, &s0, &ns);
           if (ns == 0)
             {
               npu_task_depends_on (sync2, sync1[g]);
@@ -361,7 +347,7 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
       for (guint c = 0; c < a->aiv; c++)
         {
           guint s0, ns;
-          split (W, a->aiv, c, &s0, &ns);
+          moe_split (W, a->aiv, c, &s0, &ns);
           gboolean last = c == a->aiv - 1;
           NpuTask *cs = aiv (&p, g, c, "GetStatusCumSum", cumsum + (last ? outs : 0));
           npu_task_depends_on (cs, sync2);
@@ -440,10 +426,7 @@ moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
   NpuTask **arrive = g_new0 (NpuTask *, (gsize) n * n);
   for (guint g = 0; g < n; g++)
     {
-      begin[g] = npu_op_begin (op, env, g, hw->kernel_launch_ps);
-      NpuOp *src = cb->experts != NULL ? &cb->experts->b.base : &d->b.base;
-      if (src->per_rank != NULL && src->per_rank[g].finish != NULL)
-        npu_task_depends_on (begin[g], src->per_rank[g].finish);
+      begin[g] = moe_combine_begin (cb, env, g);
     }
   /* rows of expert rank g that belong to owner s */
   for (guint g = 0; g < n; g++)
@@ -463,7 +446,7 @@ moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
       for (guint c = 0; c < a->aiv; c++)
         {
           guint s0, ns;
-          split (W, a->aiv, c, &s0, &ns);
+          moe_split (W, a->aiv, c, &s0, &ns);
           NpuTime dur = ns > 0 ? moe_dma_in (hw, 4ull * a->moe_experts, TRUE) : 0;
           for (guint s = s0; s < s0 + ns; s++)
             dur += pipelined (to[s], r_in, r_body) + moe_dma_out (hw, 4)
@@ -537,14 +520,7 @@ moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
       const MoeRankLayout *r = &p.l->r[g];
       g_autoptr (GPtrArray) ends = g_ptr_array_new ();
       g_autofree guint *tok = g_new0 (guint, a->bs[g] + 1);
-      guint nt = 0;
-      for (guint t = 0; t < a->bs[g]; t++)
-        for (guint j = 0; j < K + SE; j++)
-          if (r->dst_ep[t * (K + SE) + j] >= 0)
-            {
-              tok[nt++] = t;
-              break;
-            }
+      guint nt = moe_layout_active_tokens (a, p.l, g, tok);
       /* WaitDispatch: each core's share of the sources, per source the tail FLAG read
        * after a cache invalidate (an L2 hit) and cleared (a store + write-back), SyncAll */
       NpuTask *waitall = barrier (&p, g, "wait all sources",
@@ -565,7 +541,7 @@ moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
       for (guint c = 0; c < a->aiv; c++)
         {
           guint start, cnt;
-          split (nt, a->aiv, c, &start, &cnt);
+          moe_split (nt, a->aiv, c, &start, &cnt);
           NpuTask *prev = waitall;
           if (cnt > 0)
             {

@@ -282,15 +282,6 @@ wait_task (Plan *p, guint g, gboolean row, const char *name, NpuTime dur)
   return t;
 }
 
-/* SplitToCore: @total items over @cores, the first total % cores get one more. */
-static void
-split (guint total, guint cores, guint c, guint *start, guint *count)
-{
-  guint per = total / cores, rem = total % cores;
-  *start = per * c + MIN (c, rem);
-  *count = per + (c < rem);
-}
-
 static const char *
 rname (Plan *p, char *buf, gsize len, const char *fmt, ...) G_GNUC_PRINTF (4, 5);
 
@@ -387,12 +378,12 @@ dispatch_send (Plan *p, guint g, DRank *dr)
       gboolean routed = c < moe_cores;
       if (routed)
         {
-          split (r->n_send, moe_cores, c, &start, &count);
+          moe_split (r->n_send, moe_cores, c, &start, &count);
           list = r->send_slot;
         }
       else
         {
-          split (r->n_send_shared, shared_cores, c - moe_cores, &start, &count);
+          moe_split (r->n_send_shared, shared_cores, c - moe_cores, &start, &count);
           list = r->send_shared;
         }
       NpuTask *init = aiv_task (p, g, c, FALSE, "Init", init_cost (p, g));
@@ -447,7 +438,7 @@ dispatch_status (Plan *p, guint g, DRank *dr, DRank *all)
   for (guint c = 0; c < a->aiv; c++)
     {
       guint start, n_e;
-      split (total, a->aiv, c, &start, &n_e);
+      moe_split (total, a->aiv, c, &start, &n_e);
       counts[c] = NULL;
       if (n_e == 0)
         continue;
@@ -465,7 +456,7 @@ dispatch_status (Plan *p, guint g, DRank *dr, DRank *all)
   for (guint c = 0; c < a->aiv; c++)
     {
       guint start, n_e;
-      split (total, a->aiv, c, &start, &n_e);
+      moe_split (total, a->aiv, c, &start, &n_e);
       dr->core_last[c] = dr->sync1;
       if (n_e == 0)
         continue;
@@ -531,7 +522,7 @@ dispatch_receive (Plan *p, guint g, DRank *dr)
   for (guint c = 0; c < a->aiv; c++)
     {
       guint start, n;
-      split (nb, a->aiv, c, &start, &n);
+      moe_split (nb, a->aiv, c, &start, &n);
       polls[c] = dr->core_last[c];
       if (n == 0)
         continue;
@@ -565,7 +556,7 @@ dispatch_receive (Plan *p, guint g, DRank *dr)
   for (guint c = 0; c < a->aiv; c++)
     {
       guint start, n;
-      split (nb, a->aiv, c, &start, &n);
+      moe_split (nb, a->aiv, c, &start, &n);
       if (n == 0)
         continue;
       guint first = r->blk_first[start], rows = 0;
@@ -625,7 +616,7 @@ dispatch_tp_send (Plan *p, guint g, DRank *dr, NpuTask ***tp_flag)
   for (guint c = 0; c < a->aiv; c++)
     {
       guint start, n;
-      split (r->n_blocks, a->aiv, c, &start, &n);
+      moe_split (r->n_blocks, a->aiv, c, &start, &n);
       tp_flag[g][c] = NULL;
       if (n == 0)
         continue;
@@ -667,7 +658,7 @@ dispatch_tp_gather (Plan *p, guint g, DRank *dr, NpuTask ***tp_flag)
       if (tp_flag[peer][c] == NULL)
         continue;
       guint start, n;
-      split (rp->n_blocks, a->aiv, c, &start, &n);
+      moe_split (rp->n_blocks, a->aiv, c, &start, &n);
       guint first = rp->blk_first[start], rows = 0;
       for (guint i = start; i < start + n; i++)
         rows += rp->blk_count[i];
@@ -833,7 +824,7 @@ combine_tp (Plan *p, MoeCombine *cb, guint g, CRank *cr)
       if (c >= rows_remote && c >= rows_self)
         continue;
       guint start, n;
-      split (rows_remote, a->aiv, c, &start, &n);
+      moe_split (rows_remote, a->aiv, c, &start, &n);
       NpuTask *after = cr->begin;
       if (n > 0)
         {
@@ -885,7 +876,7 @@ combine_send (Plan *p, MoeCombine *cb, guint g, CRank *cr, CRank *all)
   for (guint c = 0; c < a->aiv; c++)
     {
       guint start, n;
-      split (r->rows_own, a->aiv, c, &start, &n);
+      moe_split (r->rows_own, a->aiv, c, &start, &n);
       NpuTask *prev = cr->core_last[c] != NULL ? cr->core_last[c] : cr->begin;
       /* Init: the window state read and flipped, this core's assistInfo triples */
       NpuTask *init = aiv_task (p, g, c, FALSE, "Init",
@@ -959,14 +950,7 @@ combine_reduce (Plan *p, MoeCombine *cb, guint g, CRank *cr, GPtrArray *deps)
   guint64 wb = combine_row_bytes (a, cb->comm_quant);
   /* tokens with at least one row (the kernel's active / valid tokens) */
   g_autofree guint *tok = g_new0 (guint, a->bs[g] + 1);
-  guint nt = 0;
-  for (guint t = 0; t < a->bs[g]; t++)
-    for (guint j = 0; j < K + SE; j++)
-      if (r->dst_ep[t * (K + SE) + j] >= 0)
-        {
-          tok[nt++] = t;
-          break;
-        }
+  guint nt = moe_layout_active_tokens (a, p->l, g, tok);
   /* per row: the window row into UB (two buffers: the next row's read runs during this
    * row's vector work) and Cast, Muls, Add over the fp32 row (+ four instructions of
    * Int8DequantProcess for commQuantMode 2) */
@@ -977,7 +961,7 @@ combine_reduce (Plan *p, MoeCombine *cb, guint g, CRank *cr, GPtrArray *deps)
   for (guint c = 0; c < a->aiv; c++)
     {
       guint start, n;
-      split (nt, a->aiv, c, &start, &n);
+      moe_split (nt, a->aiv, c, &start, &n);
       NpuTask *prev = cr->core_last[c] != NULL ? cr->core_last[c] : cr->begin;
       if (n > 0)
         {
@@ -1051,10 +1035,7 @@ moe_a3_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
       cr[g].core_last = g_new0 (NpuTask *, a->aiv);
       cr[g].tp_flag = g_new0 (NpuTask *, a->aiv);
       cr[g].flag = g_new0 (NpuTask *, MAX (p.l->r[g].n_slots, 1));
-      cr[g].begin = npu_op_begin (op, env, g, p.hw->kernel_launch_ps);
-      NpuOp *src = cb->experts != NULL ? &cb->experts->b.base : &d->b.base;
-      if (src->per_rank != NULL && src->per_rank[g].finish != NULL)
-        npu_task_depends_on (cr[g].begin, src->per_rank[g].finish);
+      cr[g].begin = moe_combine_begin (cb, env, g);
     }
   if (a->tpn > 1)
     for (guint g = 0; g < n; g++)

@@ -26,8 +26,7 @@ static void
 combine_finalize (NpuOp *op)
 {
   MoeCombine *c = (MoeCombine *) op;
-  moe_registry_remove (&c->b);
-  g_free (c->b.path);
+  moe_op_base_clear (&c->b);
   if (c->shared_x_init != NULL)
     json_decref (c->shared_x_init);
   g_free (c->shx);
@@ -41,13 +40,20 @@ combine_expand_dtype (const MoeCombine *c)
   return c->experts != NULL ? c->dispatch->a.x_dtype : c->dispatch->a.expand_dtype;
 }
 
+/* expandX's dtype has its own rule (fp16/bf16, equal to the tokens'). */
+static gboolean
+check_expand_dtype (NpuDtype dt, gconstpointer data, GError **error)
+{
+  const MoeCombine *c = data;
+  return moe_check_combine (&c->dispatch->a, 0, dt, c->b.version, &c->b.base, error);
+}
+
 static gboolean
 combine_tensor_checks (MoeCombine *c, const json_t *spec, const char *path, GError **error)
 {
-  NpuOp *op = &c->b.base;
   const MoeAttrs *a = &c->dispatch->a;
-  struct { const char *name; gboolean required; NpuDtype dt; } rules[] = {
-    { "expandX", TRUE, combine_expand_dtype (c) },
+  const MoeTensorRule rules[] = {
+    { "expandX", TRUE, combine_expand_dtype (c), MOE_RULE_OWN_DTYPE },
     { "expertIds", TRUE, NPU_DT_INT32 },
     { c->b.version == 1 ? "expandIdx" : "assistInfoForCombine", TRUE, NPU_DT_INT32 },
     { "epSendCounts", TRUE, NPU_DT_INT32 },
@@ -56,62 +62,8 @@ combine_tensor_checks (MoeCombine *c, const json_t *spec, const char *path, GErr
     { "sharedExpertX", FALSE, a->x_dtype },
     { out_name (c->b.version), TRUE, a->x_dtype },
   };
-  json_t *nulls = json_object_get (spec, "nullTensors");
-  json_t *dts = json_object_get (spec, "tensorDtypes");
-  size_t i;
-  json_t *v;
-  if ((nulls != NULL && !json_is_array (nulls)) || (dts != NULL && !json_is_object (dts)))
-    {
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO, "%s.nullTensors / "
-                   "tensorDtypes: expected a list of names / an object of dtypes", path);
-      return FALSE;
-    }
-  json_array_foreach (nulls, i, v)
-    {
-      guint r = 0;
-      while (r < G_N_ELEMENTS (rules) && g_strcmp0 (rules[r].name, json_string_value (v)))
-        r++;
-      if (r == G_N_ELEMENTS (rules))
-        {
-          g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                       "%s.nullTensors[%zu]: not a tensor of this op", path, i);
-          return FALSE;
-        }
-      if (rules[r].required)
-        {
-          npu_op_error (error, op, NPU_OP_ERROR_PARAM_NULL, "%s is nullptr", rules[r].name);
-          return FALSE;
-        }
-    }
-  const char *key;
-  json_object_foreach (dts, key, v)
-    {
-      NpuDtype dt;
-      guint r = 0;
-      while (r < G_N_ELEMENTS (rules) && g_strcmp0 (rules[r].name, key))
-        r++;
-      if (r == G_N_ELEMENTS (rules) || !json_is_string (v)
-          || !npu_dtype_from_name (json_string_value (v), &dt))
-        {
-          g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                       "%s.tensorDtypes.%s: not a tensor of this op or not a dtype", path, key);
-          return FALSE;
-        }
-      if (r == 0)
-        {
-          /* expandX's dtype has its own rule (fp16/bf16, equal to the tokens') */
-          if (!moe_check_combine (a, 0, dt, c->b.version, op, error))
-            return FALSE;
-        }
-      else if (dt != rules[r].dt)
-        {
-          npu_op_error (error, op, NPU_OP_ERROR_PARAM_INVALID,
-                        "%s dtype %s is not supported (expected %s)", key,
-                        npu_dtype_name (dt), npu_dtype_name (rules[r].dt));
-          return FALSE;
-        }
-    }
-  return TRUE;
+  return moe_check_tensor_rules (spec, path, &c->b.base, rules, G_N_ELEMENTS (rules),
+                                 check_expand_dtype, c, NULL, error);
 }
 
 static NpuOp *
@@ -122,13 +74,8 @@ combine_create (guint version, const NpuOpClass *klass, const json_t *spec, cons
                                       "inputs", "nullTensors", "tensorDtypes", "outDtype",
                                       "groupListType", "tokenOrder", NULL };
   g_autoptr (NpuOp) op = (NpuOp *) g_new0 (MoeCombine, 1);
-  npu_op_init (op, klass);
   MoeCombine *c = (MoeCombine *) op;
-  c->b.kind = MOE_KIND_COMBINE;
-  c->b.version = version;
-  c->b.path = g_strdup (path);
-  c->b.graph = env->graph;
-  moe_registry_add (&c->b);
+  moe_op_base_init (&c->b, klass, MOE_KIND_COMBINE, version, path, env);
   const char *dname, *xname, *order;
   guint64 cq, dummy;
   if (!npu_spec_check_keys (spec, keys, path, error)
@@ -149,68 +96,32 @@ combine_create (guint version, const NpuOpClass *klass, const json_t *spec, cons
   else if (g_strcmp0 (order, "index") == 0)
     c->token_in_order = TRUE;
   else
-    {
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s.tokenOrder: expected \"arrival\" or \"index\", not '%s'", path, order);
-      return NULL;
-    }
-  c->dispatch = (MoeDispatch *) moe_registry_find (env->graph, dname, MOE_KIND_DISPATCH);
+    return (npu_spec_error (error, "%s.tokenOrder: expected \"arrival\" or \"index\", not "
+                            "'%s'", path, order), NULL);
+  c->dispatch = moe_find_dispatch (env, dname, path, error);
   if (c->dispatch == NULL)
-    {
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s.dispatch: no MoeDistributeDispatch op named '%s' earlier in the "
-                   "scenario", path, dname);
-      return NULL;
-    }
+    return NULL;
   if ((version == 1) != (c->dispatch->b.version == 1))
-    {
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s.dispatch: %s pairs with %s, not with %s", path, klass->name,
-                   version == 1 ? "MoeDistributeDispatch" : "MoeDistributeDispatchV2/V3",
-                   c->dispatch->b.base.klass->name);
-      return NULL;
-    }
+    return (npu_spec_error (error, "%s.dispatch: %s pairs with %s, not with %s", path,
+                            klass->name, version == 1 ? "MoeDistributeDispatch"
+                                                      : "MoeDistributeDispatchV2/V3",
+                            c->dispatch->b.base.klass->name), NULL);
   if (xname != NULL)
     {
       c->experts = (MoeExperts *) moe_registry_find (env->graph, xname, MOE_KIND_EXPERTS);
       if (c->experts == NULL || c->experts->dispatch != c->dispatch)
-        {
-          g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                       "%s.experts: no MoeExperts op named '%s' on dispatch '%s' earlier in "
-                       "the scenario", path, xname, dname);
-          return NULL;
-        }
+        return (npu_spec_error (error, "%s.experts: no MoeExperts op named '%s' on dispatch "
+                                "'%s' earlier in the scenario", path, xname, dname), NULL);
     }
   const MoeAttrs *a = &c->dispatch->a;
-  if (env->group_size != a->n)
-    {
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s.group: must be the dispatch's group (%u ranks)", path, a->n);
-      return NULL;
-    }
-  for (guint g = 0; g < a->n; g++)
-    if (env->group_ranks[g] != c->dispatch->b.base.ranks[g])
-      {
-        g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                     "%s.group: must be the dispatch's group, in the same order", path);
-        return NULL;
-      }
-  json_t *inputs = json_object_get (spec, "inputs");
-  if (inputs != NULL)
-    {
-      static const char *const in_keys[] = { "sharedExpertX", NULL };
-      g_autofree char *ipath = g_strdup_printf ("%s.inputs", path);
-      if (!json_is_object (inputs) || !npu_spec_check_keys (inputs, in_keys, ipath, error))
-        {
-          if (error != NULL && *error == NULL)
-            g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO, "%s: expected an object",
-                         ipath);
-          return NULL;
-        }
-      json_t *s = json_object_get (inputs, "sharedExpertX");
-      if (s != NULL)
-        c->shared_x_init = json_incref (s);
-    }
+  static const char *const in_keys[] = { "sharedExpertX", NULL };
+  json_t *inputs;
+  if (!moe_check_dispatch_group (c->dispatch, env, path, error)
+      || !npu_spec_get_object (spec, "inputs", path, in_keys, NULL, &inputs, error))
+    return NULL;
+  json_t *sx = json_object_get (inputs, "sharedExpertX");
+  if (sx != NULL)
+    c->shared_x_init = json_incref (sx);
   if (!combine_tensor_checks (c, spec, path, error)
       || !moe_check_combine (a, c->comm_quant, combine_expand_dtype (c), version, op, error))
     return NULL;
@@ -336,6 +247,16 @@ moe_combine_row (MoeCombine *c, guint g, guint row, float *out, float *tmp)
       npu_moe_comm_quant_row (a->x_dtype, bits, h, q, s);
       npu_moe_comm_dequant_row (a->x_dtype, q, s, h, out);
     }
+}
+
+NpuTask *
+moe_combine_begin (MoeCombine *c, const NpuOpEnv *env, guint g)
+{
+  NpuTask *begin = npu_op_begin (&c->b.base, env, g, env->hw->kernel_launch_ps);
+  NpuOp *src = c->experts != NULL ? &c->experts->b.base : &c->dispatch->b.base;
+  if (src->per_rank != NULL && src->per_rank[g].finish != NULL)
+    npu_task_depends_on (begin, src->per_rank[g].finish);
+  return begin;
 }
 
 gboolean

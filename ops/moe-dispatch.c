@@ -23,106 +23,34 @@ assist_name (guint version)
   return version == 1 ? "expandIdx" : "assistInfoForCombine";
 }
 
-/* Tensors of the aclnn call and the dtype each must have. */
-typedef struct {
-  const char *name;
-  gboolean required;   /* nullptr -> 161001 */
-  NpuDtype dtype;
-} TensorRule;
-
-static guint
-dispatch_rules (const MoeAttrs *a, TensorRule *rules)
-{
-  guint n = 0;
-  rules[n++] = (TensorRule) { "x", TRUE, a->x_dtype };
-  rules[n++] = (TensorRule) { "expertIds", TRUE, NPU_DT_INT32 };
-  rules[n++] = (TensorRule) { "scales", FALSE, NPU_DT_FP32 };
-  rules[n++] = (TensorRule) { "expertScales", !a->a3, NPU_DT_FP32 };
-  rules[n++] = (TensorRule) { "expandX", TRUE, a->expand_dtype };
-  rules[n++] = (TensorRule) { "dynamicScales", a->quant_mode == 2, NPU_DT_FP32 };
-  rules[n++] = (TensorRule) { assist_name (a->version), TRUE, NPU_DT_INT32 };
-  rules[n++] = (TensorRule) { "expertTokenNums", TRUE, NPU_DT_INT64 };
-  rules[n++] = (TensorRule) { "epRecvCounts", TRUE, NPU_DT_INT32 };
-  rules[n++] = (TensorRule) { "tpRecvCounts", a->tp == 2, NPU_DT_INT32 };
-  rules[n++] = (TensorRule) { "expandScales", FALSE, NPU_DT_FP32 };
-  return n;
-}
-
+/* The tensors of the aclnn call (and its groupEp handle): nullptr and dtype rules. */
 static gboolean
 check_tensors (MoeDispatch *d, const json_t *spec, const char *path, GError **error)
 {
   MoeAttrs *a = &d->a;
-  NpuOp *op = &d->b.base;
-  TensorRule rules[16];
-  guint n = dispatch_rules (a, rules);
-  json_t *nulls = json_object_get (spec, "nullTensors");
-  json_t *dts = json_object_get (spec, "tensorDtypes");
-  if (nulls != NULL && !json_is_array (nulls))
-    {
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s.nullTensors: expected a list of tensor names passed as nullptr", path);
-      return FALSE;
-    }
-  if (dts != NULL && !json_is_object (dts))
-    {
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s.tensorDtypes: expected {\"tensor\": \"dtype\"}", path);
-      return FALSE;
-    }
-  size_t i;
-  json_t *v;
-  json_array_foreach (nulls, i, v)
-    {
-      const char *name = json_string_value (v);
-      gboolean known = name != NULL && g_str_equal (name, "groupEp");
-      for (guint r = 0; r < n && !known; r++)
-        known = name != NULL && g_str_equal (rules[r].name, name);
-      if (!known)
-        {
-          g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                       "%s.nullTensors[%zu]: not a tensor of this op", path, i);
-          return FALSE;
-        }
-      if (g_str_equal (name, "groupEp"))
-        {
-          npu_op_error (error, op, NPU_OP_ERROR_PARAM_NULL, "groupEp is nullptr");
-          return FALSE;
-        }
-      for (guint r = 0; r < n; r++)
-        if (g_str_equal (rules[r].name, name))
-          {
-            if (rules[r].required)
-              {
-                npu_op_error (error, op, NPU_OP_ERROR_PARAM_NULL, "%s is nullptr", name);
-                return FALSE;
-              }
-            if (g_str_equal (name, "expertScales"))
-              a->has_expert_scales = FALSE;
-            if (g_str_equal (name, "scales") && a->smooth)
-              a->smooth = FALSE;
-          }
-    }
-  const char *key;
-  json_object_foreach (dts, key, v)
-    {
-      NpuDtype dt;
-      guint r = 0;
-      while (r < n && !g_str_equal (rules[r].name, key))
-        r++;
-      if (r == n || !json_is_string (v) || !npu_dtype_from_name (json_string_value (v), &dt))
-        {
-          g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                       "%s.tensorDtypes.%s: not a tensor of this op or not a dtype", path, key);
-          return FALSE;
-        }
-      if (dt != rules[r].dtype)
-        {
-          npu_op_error (error, op, NPU_OP_ERROR_PARAM_INVALID,
-                        "%s dtype %s is not supported (expected %s)", key,
-                        npu_dtype_name (dt), npu_dtype_name (rules[r].dtype));
-          return FALSE;
-        }
-    }
+  enum { SCALES = 2, EXPERT_SCALES = 3, N_RULES = 12 };
+  const MoeTensorRule rules[N_RULES] = {
+    { "x", TRUE, a->x_dtype },
+    { "expertIds", TRUE, NPU_DT_INT32 },
+    [SCALES] = { "scales", FALSE, NPU_DT_FP32 },
+    [EXPERT_SCALES] = { "expertScales", !a->a3, NPU_DT_FP32 },
+    { "expandX", TRUE, a->expand_dtype },
+    { "dynamicScales", a->quant_mode == 2, NPU_DT_FP32 },
+    { assist_name (a->version), TRUE, NPU_DT_INT32 },
+    { "expertTokenNums", TRUE, NPU_DT_INT64 },
+    { "epRecvCounts", TRUE, NPU_DT_INT32 },
+    { "tpRecvCounts", a->tp == 2, NPU_DT_INT32 },
+    { "expandScales", FALSE, NPU_DT_FP32 },
+    { "groupEp", TRUE, NPU_DT_INT32, MOE_RULE_HANDLE },
+  };
+  gboolean nulled[N_RULES] = { FALSE };
+  if (!moe_check_tensor_rules (spec, path, &d->b.base, rules, N_RULES, NULL, NULL, nulled,
+                               error))
+    return FALSE;
+  if (nulled[EXPERT_SCALES])
+    a->has_expert_scales = FALSE;
+  if (nulled[SCALES])
+    a->smooth = FALSE;
   return TRUE;
 }
 
@@ -130,8 +58,7 @@ static void
 dispatch_finalize (NpuOp *op)
 {
   MoeDispatch *d = (MoeDispatch *) op;
-  moe_registry_remove (&d->b);
-  g_free (d->b.path);
+  moe_op_base_clear (&d->b);
   json_t *js[] = { d->routing_spec, d->weights_spec, d->mask_spec, d->x_init, d->scales_init };
   for (guint i = 0; i < G_N_ELEMENTS (js); i++)
     if (js[i] != NULL)
@@ -169,29 +96,14 @@ dispatch_create (guint version, const NpuOpClass *klass, const json_t *spec, con
                  const NpuOpEnv *env, GError **error)
 {
   g_autoptr (NpuOp) op = (NpuOp *) g_new0 (MoeDispatch, 1);
-  npu_op_init (op, klass);
   MoeDispatch *d = (MoeDispatch *) op;
-  d->b.kind = MOE_KIND_DISPATCH;
-  d->b.version = version;
-  d->b.path = g_strdup (path);
-  d->b.graph = env->graph;
-  moe_registry_add (&d->b);
+  moe_op_base_init (&d->b, klass, MOE_KIND_DISPATCH, version, path, env);
+  static const char *const in_keys[] = { "x", "scales", "expertScales", NULL };
+  json_t *inputs;
   if (!npu_spec_check_keys (spec, dispatch_keys, path, error)
-      || !moe_attrs_parse (&d->a, version, spec, path, env, op, error))
+      || !moe_attrs_parse (&d->a, version, spec, path, env, op, error)
+      || !npu_spec_get_object (spec, "inputs", path, in_keys, "of init specs", &inputs, error))
     return NULL;
-  json_t *inputs = json_object_get (spec, "inputs");
-  if (inputs != NULL)
-    {
-      static const char *const in_keys[] = { "x", "scales", "expertScales", NULL };
-      g_autofree char *ipath = g_strdup_printf ("%s.inputs", path);
-      if (!json_is_object (inputs) || !npu_spec_check_keys (inputs, in_keys, ipath, error))
-        {
-          if (error != NULL && *error == NULL)
-            g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                         "%s: expected an object of init specs", ipath);
-          return NULL;
-        }
-    }
   d->x_init = take (inputs, "x");
   d->scales_init = take (inputs, "scales");
   d->weights_spec = take (inputs, "expertScales");
@@ -204,11 +116,7 @@ dispatch_create (guint version, const NpuOpClass *klass, const json_t *spec, con
   if (jr != NULL)
     {
       if (!json_is_integer (jr))
-        {
-          g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                       "%s.expandXRows: expected an integer", path);
-          return NULL;
-        }
+        return (npu_spec_error (error, "%s.expandXRows: expected an integer", path), NULL);
       rows = json_integer_value (jr);
       for (guint e = 0; e < d->a.ep; e++)
         if (rows < (gint64) moe_rows_capacity (&d->a, e))

@@ -84,8 +84,7 @@ static void
 experts_finalize (NpuOp *op)
 {
   MoeExperts *x = (MoeExperts *) op;
-  moe_registry_remove (&x->b);
-  g_free (x->b.path);
+  moe_op_base_clear (&x->b);
   if (x->w_init != NULL)
     json_decref (x->w_init);
   g_free (x->w);
@@ -100,12 +99,8 @@ experts_create (const json_t *spec, const char *path, const NpuOpEnv *env, GErro
   static const char *const keys[] = { "dispatch", "expert", "inputs", "keepOutput", "untimed",
                                       NULL };
   g_autoptr (NpuOp) op = (NpuOp *) g_new0 (MoeExperts, 1);
-  npu_op_init (op, &npu_moe_experts_class);
   MoeExperts *x = (MoeExperts *) op;
-  x->b.kind = MOE_KIND_EXPERTS;
-  x->b.path = g_strdup (path);
-  x->b.graph = env->graph;
-  moe_registry_add (&x->b);
+  moe_op_base_init (&x->b, &npu_moe_experts_class, MOE_KIND_EXPERTS, 0, path, env);
   const char *dname, *kind;
   if (!npu_spec_check_keys (spec, keys, path, error)
       || !npu_spec_get_string (spec, "dispatch", path, TRUE, NULL, &dname, error)
@@ -113,67 +108,32 @@ experts_create (const json_t *spec, const char *path, const NpuOpEnv *env, GErro
       || !npu_spec_get_bool (spec, "keepOutput", path, TRUE, &x->keep, error)
       || !npu_spec_get_bool (spec, "untimed", path, FALSE, &x->untimed, error))
     return NULL;
-  x->dispatch = (MoeDispatch *) moe_registry_find (env->graph, dname, MOE_KIND_DISPATCH);
+  x->dispatch = moe_find_dispatch (env, dname, path, error);
   if (x->dispatch == NULL)
-    {
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s.dispatch: no MoeDistributeDispatch op named '%s' earlier in the "
-                   "scenario", path, dname);
-      return NULL;
-    }
+    return NULL;
   if (g_str_equal (kind, "identity"))
     x->ekind = MOE_EXPERT_IDENTITY;
   else if (g_str_equal (kind, "matmul"))
     x->ekind = MOE_EXPERT_MATMUL;
   else
-    {
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s.expert: '%s' is not \"identity\" or \"matmul\"", path, kind);
-      return NULL;
-    }
+    return (npu_spec_error (error, "%s.expert: '%s' is not \"identity\" or \"matmul\"", path,
+                            kind), NULL);
   const MoeAttrs *a = &x->dispatch->a;
-  if (env->group_size != a->n)
-    {
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s.group: must be the dispatch's group (%u ranks)", path, a->n);
-      return NULL;
-    }
-  for (guint g = 0; g < a->n; g++)
-    if (env->group_ranks[g] != x->dispatch->b.base.ranks[g])
-      {
-        g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                     "%s.group: must be the dispatch's group, in the same order", path);
-        return NULL;
-      }
+  static const char *const in_keys[] = { "weights", NULL };
+  json_t *inputs;
+  if (!moe_check_dispatch_group (x->dispatch, env, path, error)
+      || !npu_spec_get_object (spec, "inputs", path, in_keys, NULL, &inputs, error))
+    return NULL;
   x->w_dtype = a->quant_mode == 2 ? NPU_DT_INT8 : a->x_dtype;
-  json_t *inputs = json_object_get (spec, "inputs");
-  if (inputs != NULL)
-    {
-      static const char *const in_keys[] = { "weights", NULL };
-      g_autofree char *ipath = g_strdup_printf ("%s.inputs", path);
-      if (!json_is_object (inputs) || !npu_spec_check_keys (inputs, in_keys, ipath, error))
-        {
-          if (error != NULL && *error == NULL)
-            g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO, "%s: expected an object",
-                         ipath);
-          return NULL;
-        }
-      json_t *w = json_object_get (inputs, "weights");
-      if (w != NULL)
-        x->w_init = json_incref (w);
-    }
+  json_t *w = json_object_get (inputs, "weights");
+  if (w != NULL)
+    x->w_init = json_incref (w);
   if (x->untimed && x->ekind != MOE_EXPERT_IDENTITY)
-    {
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s.untimed: only identity experts can be untimed", path);
-      return NULL;
-    }
+    return (npu_spec_error (error, "%s.untimed: only identity experts can be untimed", path),
+            NULL);
   if (!x->keep && x->ekind != MOE_EXPERT_IDENTITY)
-    {
-      g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                   "%s.keepOutput: only identity experts can leave their output virtual", path);
-      return NULL;
-    }
+    return (npu_spec_error (error, "%s.keepOutput: only identity experts can leave their output "
+                            "virtual", path), NULL);
   json_object_set_new (op->attrs, "dispatch", json_string (dname));
   json_object_set_new (op->attrs, "expert", json_string (kind));
   json_object_set_new (op->attrs, "keepOutput", json_boolean (x->keep));
@@ -353,8 +313,8 @@ moe_plan_experts (MoeExperts *x, const NpuOpEnv *env, GError **error)
       guint cores = MIN (a->aiv, MAX (rows, 1));
       for (guint c = 0; c < cores; c++)
         {
-          guint per = rows / cores, rem = rows % cores;
-          guint first = c * per + MIN (c, rem), count = per + (c < rem);
+          guint first, count;
+          moe_split (rows, cores, c, &first, &count);
           if (count == 0)
             continue;
           g_autofree char *name = g_strdup_printf ("%s rows %u+%u", x->ekind

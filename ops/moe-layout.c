@@ -213,6 +213,21 @@ moe_layout_ep_recv (const MoeAttrs *a, const MoeLayout *l, guint g, gint32 *out,
   *n_out = n;
 }
 
+guint
+moe_layout_active_tokens (const MoeAttrs *a, const MoeLayout *l, guint g, guint *tok)
+{
+  const MoeRankLayout *r = &l->r[g];
+  guint slots = a->k + a->shared_experts, nt = 0;
+  for (guint t = 0; t < a->bs[g]; t++)
+    for (guint j = 0; j < slots; j++)
+      if (r->dst_ep[t * slots + j] >= 0)
+        {
+          tok[nt++] = t;
+          break;
+        }
+  return nt;
+}
+
 void
 moe_layout_token_nums (const MoeAttrs *a, const MoeLayout *l, guint g, gint64 *out,
                        guint *n_out)

@@ -111,13 +111,6 @@ moe_attrs_copy (MoeAttrs *dst, const MoeAttrs *src)
 /* ---- parsing ---- */
 
 static gboolean
-scenario_error (GError **error, const char *path, const char *key, const char *msg)
-{
-  g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO, "%s.%s: %s", path, key, msg);
-  return FALSE;
-}
-
-static gboolean
 get_int (const json_t *spec, const char *key, const char *path, gboolean required,
          gint64 dflt, gint64 *out, GError **error)
 {
@@ -125,12 +118,12 @@ get_int (const json_t *spec, const char *key, const char *path, gboolean require
   if (v == NULL)
     {
       if (required)
-        return scenario_error (error, path, key, "missing (required)");
+        return npu_spec_error (error, "%s.%s: missing (required)", path, key);
       *out = dflt;
       return TRUE;
     }
   if (!json_is_integer (v))
-    return scenario_error (error, path, key, "expected an integer");
+    return npu_spec_error (error, "%s.%s: expected an integer", path, key);
   *out = json_integer_value (v);
   return TRUE;
 }
@@ -144,12 +137,12 @@ moe_attrs_parse (MoeAttrs *a, guint version, const json_t *spec, const char *pat
   a->a3 = env->hw->topology == NPU_TOPO_A3;
   a->n = env->group_size;
   a->aiv = env->hw->aiv_count;
-  gint64 v;
+  gint64 v = 0;
 
   if (!get_int (spec, "tpWorldSize", path, FALSE, 0, &v, error))
     return FALSE;
   if (v < 0 || v > 1024)
-    return scenario_error (error, path, "tpWorldSize", "expected 0, 1 or 2");
+    return npu_spec_error (error, "%s.tpWorldSize: expected 0, 1 or 2", path);
   a->tp = (guint) v;
   a->tpn = MAX (a->tp, 1);
   if (a->n % a->tpn != 0)
@@ -193,37 +186,37 @@ moe_attrs_parse (MoeAttrs *a, guint version, const json_t *spec, const char *pat
       *ints[i].dst = (guint) v;
     }
   if (a->zero_experts != 0 && version < 3)
-    return scenario_error (error, path, "zeroExpertNum", "is a V3 attribute "
-                           "(MoeDistributeDispatchV3)");
+    return npu_spec_error (error, "%s.zeroExpertNum: is a V3 attribute "
+                           "(MoeDistributeDispatchV3)", path);
   for (guint i = 0; i < 2; i++)
     {
       const char *key = i == 0 ? "copyExpertNum" : "constExpertNum";
       if (!get_int (spec, key, path, FALSE, 0, &v, error))
         return FALSE;
       if (v != 0)
-        return scenario_error (error, path, key, "copy and constant experts are not "
-                               "modelled (only 0)");
+        return npu_spec_error (error, "%s.%s: copy and constant experts are not modelled "
+                               "(only 0)", path, key);
     }
   if (a->aiv == 0 || a->aiv > env->hw->aiv_count)
-    return scenario_error (error, path, "aivNum", "must be in [1, die.aiv_count]");
+    return npu_spec_error (error, "%s.aivNum: must be in [1, die.aiv_count]", path);
 
   /* BS: one value, or one per group rank. */
   a->bs = g_new0 (guint, a->n);
   json_t *bs = json_object_get (spec, "bs");
   if (bs == NULL)
-    return scenario_error (error, path, "bs", "missing (required)");
+    return npu_spec_error (error, "%s.bs: missing (required)", path);
   for (guint g = 0; g < a->n; g++)
     {
       json_t *e = json_is_array (bs) ? json_array_get (bs, g) : bs;
       if (json_is_array (bs) && json_array_size (bs) != a->n)
         {
           g_autofree char *msg = g_strdup_printf ("expected one BS per group rank (%u)", a->n);
-          return scenario_error (error, path, "bs", msg);
+          return npu_spec_error (error, "%s.bs: %s", path, msg);
         }
       if (!json_is_integer (e) || json_integer_value (e) < 0
           || json_integer_value (e) > 1 << 20)
-        return scenario_error (error, path, "bs", "expected an integer in [0, 2^20] or a "
-                               "list of them (one per group rank)");
+        return npu_spec_error (error, "%s.bs: expected an integer in [0, 2^20] or a list of them "
+                               "(one per group rank)", path);
       a->bs[g] = (guint) json_integer_value (e);
       a->max_bs = MAX (a->max_bs, a->bs[g]);
     }
@@ -237,15 +230,15 @@ moe_attrs_parse (MoeAttrs *a, guint version, const json_t *spec, const char *pat
   if (!npu_spec_get_string (spec, "dtype", path, FALSE, "bfloat16", &dt_name, error))
     return FALSE;
   if (!npu_dtype_from_name (dt_name, &a->x_dtype))
-    return scenario_error (error, path, "dtype", "unknown dtype");
+    return npu_spec_error (error, "%s.dtype: unknown dtype", path);
   a->expand_dtype = a->quant_mode == 2 ? NPU_DT_INT8 : a->x_dtype;
   if (!npu_spec_get_bool (spec, "smoothScales", path, FALSE, &a->smooth, error)
       || !npu_spec_get_bool (spec, "expertScales", path, TRUE, &a->has_expert_scales, error)
       || !npu_spec_get_bool (spec, "hierarchical", path, FALSE, &a->hierarchical, error))
     return FALSE;
   if (a->hierarchical && a->a3)
-    return scenario_error (error, path, "hierarchical", "is an A2 option "
-                           "(HCCL_INTRA_PCIE_ENABLE=1, HCCL_INTRA_ROCE_ENABLE=0)");
+    return npu_spec_error (error, "%s.hierarchical: is an A2 option (HCCL_INTRA_PCIE_ENABLE=1, "
+                           "HCCL_INTRA_ROCE_ENABLE=0)", path);
   const char *hz;
   if (!npu_spec_get_string (spec, "hazardRegions", path, FALSE, "auto", &hz, error))
     return FALSE;
@@ -256,8 +249,8 @@ moe_attrs_parse (MoeAttrs *a, guint version, const json_t *spec, const char *pat
   else if (g_str_equal (hz, "block"))
     a->hazard_regions = 2;
   else
-    return scenario_error (error, path, "hazardRegions", "expected \"auto\", \"row\" or "
-                           "\"block\"");
+    return npu_spec_error (error, "%s.hazardRegions: expected \"auto\", \"row\" or \"block\"",
+                           path);
 
   json_t *mask = json_object_get (spec, "xActiveMask");
   if (mask != NULL && !json_is_null (mask))
@@ -269,9 +262,8 @@ moe_attrs_parse (MoeAttrs *a, guint version, const json_t *spec, const char *pat
           || !npu_spec_get_uint (mask, "dims", mpath, TRUE, 1, 1, 2, &dims, error))
         {
           if (error != NULL && *error == NULL)
-            return scenario_error (error, path, "xActiveMask",
-                                   "expected {\"dims\": 1, \"active\": n} or "
-                                   "{\"dims\": 2, \"p\": 0.8}");
+            return npu_spec_error (error, "%s.xActiveMask: expected {\"dims\": 1, \"active\": n} "
+                                   "or {\"dims\": 2, \"p\": 0.8}", path);
           return FALSE;
         }
       a->mask_dims = (guint) dims;
@@ -283,7 +275,7 @@ moe_attrs_parse (MoeAttrs *a, guint version, const json_t *spec, const char *pat
     {
       if (!json_is_number (jmb) || json_number_value (jmb) < 0
           || json_number_value (jmb) > 1 << 20)
-        return scenario_error (error, path, "hcclBufferMB", "expected a size in MB");
+        return npu_spec_error (error, "%s.hcclBufferMB: expected a size in MB", path);
       mb = json_number_value (jmb);
     }
   a->win_bytes = (guint64) (mb * MIB);
@@ -299,8 +291,8 @@ moe_attrs_parse (MoeAttrs *a, guint version, const json_t *spec, const char *pat
   if (!npu_spec_get_string (spec, "commAlg", path, FALSE, "", &alg, error))
     return FALSE;
   if (alg[0] != '\0')
-    return scenario_error (error, path, "commAlg", "only the default algorithm (\"\") is "
-                           "modelled");
+    return npu_spec_error (error, "%s.commAlg: only the default algorithm (\"\") is modelled",
+                           path);
 
   /* Servers spanned (A2). */
   a->servers = 1;
@@ -473,6 +465,55 @@ moe_check_combine (const MoeAttrs *a, guint comm_quant, NpuDtype expand_dtype,
   if (comm_quant != 0 && version == 1 && a->a3)
     REJECT (TILING, "commQuantMode %u is a V2 feature (aclnnMoeDistributeCombineV2)",
             comm_quant);
+  return TRUE;
+}
+
+gboolean
+moe_check_tensor_rules (const json_t *spec, const char *path, const NpuOp *op,
+                        const MoeTensorRule *rules, guint n, MoeDtypeCheck own_check,
+                        gconstpointer data, gboolean *nulled, GError **error)
+{
+  json_t *nulls = json_object_get (spec, "nullTensors");
+  json_t *dts = json_object_get (spec, "tensorDtypes");
+  if (nulls != NULL && !json_is_array (nulls))
+    return npu_spec_error (error, "%s.nullTensors: expected a list of tensor names passed as "
+                           "nullptr", path);
+  if (dts != NULL && !json_is_object (dts))
+    return npu_spec_error (error, "%s.tensorDtypes: expected {\"tensor\": \"dtype\"}", path);
+  size_t i;
+  json_t *v;
+  json_array_foreach (nulls, i, v)
+    {
+      guint r = 0;
+      while (r < n && g_strcmp0 (rules[r].name, json_string_value (v)) != 0)
+        r++;
+      if (r == n)
+        return npu_spec_error (error, "%s.nullTensors[%zu]: not a tensor of this op", path, i);
+      if (rules[r].required)
+        return npu_op_error (error, op, NPU_OP_ERROR_PARAM_NULL, "%s is nullptr", rules[r].name);
+      if (nulled != NULL)
+        nulled[r] = TRUE;
+    }
+  const char *key;
+  json_object_foreach (dts, key, v)
+    {
+      NpuDtype dt;
+      guint r = 0;
+      while (r < n && (rules[r].kind == MOE_RULE_HANDLE || !g_str_equal (rules[r].name, key)))
+        r++;
+      if (r == n || !json_is_string (v) || !npu_dtype_from_name (json_string_value (v), &dt))
+        return npu_spec_error (error, "%s.tensorDtypes.%s: not a tensor of this op or not a "
+                               "dtype", path, key);
+      if (rules[r].kind == MOE_RULE_OWN_DTYPE)
+        {
+          if (!own_check (dt, data, error))
+            return FALSE;
+        }
+      else if (dt != rules[r].dtype)
+        return npu_op_error (error, op, NPU_OP_ERROR_PARAM_INVALID,
+                             "%s dtype %s is not supported (expected %s)", key,
+                             npu_dtype_name (dt), npu_dtype_name (rules[r].dtype));
+    }
   return TRUE;
 }
 

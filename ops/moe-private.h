@@ -76,6 +76,28 @@ gboolean moe_check_combine (const MoeAttrs *a, guint comm_quant, NpuDtype expand
                             guint version, const NpuOp *op, GError **error);
 void moe_attrs_to_json (const MoeAttrs *a, json_t *attrs);
 
+/* A tensor (or a nullable handle) of an aclnn call, for the scenario keys
+ * "nullTensors" (names passed as nullptr) and "tensorDtypes" ({name: dtype}). */
+typedef enum {
+  MOE_RULE_TENSOR,     /* a dtype other than the rule's -> 161002 */
+  MOE_RULE_OWN_DTYPE,  /* a given dtype goes to the caller's check instead */
+  MOE_RULE_HANDLE,     /* not a tensor (groupEp): only "nullTensors" may name it */
+} MoeRuleKind;
+typedef struct {
+  const char *name;
+  gboolean required;   /* passed as nullptr -> 161001 "<name> is nullptr" */
+  NpuDtype dtype;
+  MoeRuleKind kind;
+} MoeTensorRule;
+typedef gboolean (*MoeDtypeCheck) (NpuDtype dt, gconstpointer data, GError **error);
+/* Check @spec's "nullTensors", then its "tensorDtypes", in their order, against
+ * @rules[@n]: names no rule has are scenario errors naming the key path; the aclnn
+ * codes as above; @own_check (@data) takes the dtypes of MOE_RULE_OWN_DTYPE rules.
+ * @nulled: (nullable) [n], set TRUE for the rules "nullTensors" names. */
+gboolean moe_check_tensor_rules (const json_t *spec, const char *path, const NpuOp *op,
+                                 const MoeTensorRule *rules, guint n, MoeDtypeCheck own_check,
+                                 gconstpointer data, gboolean *nulled, GError **error);
+
 /* ---- moe-routing.c ---- */
 
 /* The router's decisions of every group rank. */
@@ -145,6 +167,18 @@ moe_hazard_per_row (const MoeAttrs *a, const MoeLayout *l)
   return a->hazard_regions == 1 || (a->hazard_regions == 0 && l->total_rows <= MOE_DETAIL_ROWS);
 }
 void moe_layout_free (MoeLayout *l);
+/* The tokens of group rank @g that send at least one row (the kernels' active / valid
+ * tokens), in token order, into @tok (room for a->bs[g]); returns their count. */
+guint moe_layout_active_tokens (const MoeAttrs *a, const MoeLayout *l, guint g, guint *tok);
+/* SplitToCore: @total items over @parts cores, the first total % parts get one more;
+ * core @i's range is [*@first, *@first + *@count). */
+static inline void
+moe_split (guint total, guint parts, guint i, guint *first, guint *count)
+{
+  guint per = total / parts, rem = total % parts;
+  *first = per * i + MIN (i, rem);
+  *count = per + (i < rem);
+}
 /* Group rank of EP rank @e in the TP slice of group rank @g. */
 static inline guint
 moe_peer (const MoeAttrs *a, guint g, guint e)
@@ -313,6 +347,19 @@ void moe_registry_add (MoeOpBase *op);
 void moe_registry_remove (MoeOpBase *op);
 /* The op named @name of @kind created earlier in the run of @graph, or NULL. */
 MoeOpBase *moe_registry_find (NpuGraph *graph, const char *name, MoeKind kind);
+/* create() / finalize() of every MoE op: npu_op_init and the base fields, registered
+ * for the later ops to find; and the reverse. */
+void moe_op_base_init (MoeOpBase *b, const NpuOpClass *klass, MoeKind kind, guint version,
+                       const char *path, const NpuOpEnv *env);
+void moe_op_base_clear (MoeOpBase *b);
+/* For the experts and combine ops at @path: the dispatch named @name (their "dispatch"
+ * key) created earlier in the run, or NULL with a scenario error naming @path.dispatch. */
+MoeDispatch *moe_find_dispatch (const NpuOpEnv *env, const char *name, const char *path,
+                                GError **error);
+/* The group of the op being created (env->group_ranks) must be @d's, in the same order
+ * (else a scenario error naming @path.group). */
+gboolean moe_check_dispatch_group (const MoeDispatch *d, const NpuOpEnv *env, const char *path,
+                                   GError **error);
 
 /* ---- plans ---- */
 gboolean moe_a3_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error);
@@ -341,6 +388,9 @@ gboolean moe_combine_reduce_effect (gpointer data, GError **error);
 /* The combine's expandX row @row of group rank @g as floats rounded to x dtype, after
  * the TP partial-sum add and the commQuantMode round trip; @tmp has room for h floats. */
 void moe_combine_row (MoeCombine *c, guint g, guint row, float *out, float *tmp);
+/* The combine's start on group rank @g (npu_op_begin with the kernel launch), after the
+ * op whose rows it reads there: its experts op, or else its dispatch. */
+NpuTask *moe_combine_begin (MoeCombine *c, const NpuOpEnv *env, guint g);
 
 /* Time helpers of the A3 and A2 plans (NpuHw fields only; moe-cost.c): one vector instruction
  * over @bytes (its widest operand) = cost.vector_instr_us + bytes / vector_bytes_per_cycle;

@@ -47,6 +47,49 @@ moe_registry_find (NpuGraph *graph, const char *name, MoeKind kind)
   return found;
 }
 
+void
+moe_op_base_init (MoeOpBase *b, const NpuOpClass *klass, MoeKind kind, guint version,
+                  const char *path, const NpuOpEnv *env)
+{
+  npu_op_init (&b->base, klass);
+  b->kind = kind;
+  b->version = version;
+  b->path = g_strdup (path);
+  b->graph = env->graph;
+  moe_registry_add (b);
+}
+
+void
+moe_op_base_clear (MoeOpBase *b)
+{
+  moe_registry_remove (b);
+  g_clear_pointer (&b->path, g_free);
+}
+
+MoeDispatch *
+moe_find_dispatch (const NpuOpEnv *env, const char *name, const char *path, GError **error)
+{
+  MoeDispatch *d = (MoeDispatch *) moe_registry_find (env->graph, name, MOE_KIND_DISPATCH);
+  if (d == NULL)
+    npu_spec_error (error, "%s.dispatch: no MoeDistributeDispatch op named '%s' earlier in the "
+                    "scenario", path, name);
+  return d;
+}
+
+gboolean
+moe_check_dispatch_group (const MoeDispatch *d, const NpuOpEnv *env, const char *path,
+                          GError **error)
+{
+  if (env->group_size != d->a.n)
+    return npu_spec_error (error, "%s.group: must be the dispatch's group (%u ranks)", path,
+                           d->a.n);
+  for (guint g = 0; g < d->a.n; g++)
+    if (env->group_ranks[g] != d->b.base.ranks[g])
+      return npu_spec_error (error, "%s.group: must be the dispatch's group, in the same order",
+                             path);
+  return TRUE;
+}
+
 /* ---- the dies' UB / SIO ports, shared by every MoE op of a run ---- */
 
 typedef struct {

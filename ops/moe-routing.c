@@ -16,30 +16,21 @@
  *     user names a mapping: "expertMap": "identity" (ids kept, needs file experts <=
  *     moeExpertNum) or "modulo" (id % moeExpertNum), "topk": "first" (the first K of a
  *     larger recorded k). Anything else is an error that says what to add.
- * Every draw uses GSL mt19937 seeded from (scenario seed, op index, group rank, a
- * per-purpose constant), so the routing is the same in data and timing mode. */
+ * Every draw uses GSL mt19937 seeded by npu_op_rng_seed from (scenario seed, op index,
+ * group rank, a per-purpose constant), so the routing is the same in data and timing
+ * mode. */
 #include "ops/moe-private.h"
 #include <math.h>
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include "traces/npy.h"
 
-static guint64
-mix64 (guint64 x)
-{
-  x += G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
-  x = (x ^ (x >> 30)) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
-  x = (x ^ (x >> 27)) * G_GUINT64_CONSTANT (0x94d049bb133111eb);
-  return x ^ (x >> 31);
-}
-
 static gsl_rng *
 rng_for (const NpuOpEnv *env, const NpuOp *op, guint g, guint purpose)
 {
   gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
-  guint64 s = mix64 (env->seed ^ mix64 (((guint64) op->index << 40) ^ ((guint64) g << 16)
-                                        ^ ((guint64) purpose << 8) ^ 0x0E1Du));
-  gsl_rng_set (rng, (unsigned long) ((s & 0xffffffffu) ^ (s >> 32)));
+  gsl_rng_set (rng, npu_op_rng_seed (env->seed, op, ((guint64) g << 16)
+                                                    ^ ((guint64) purpose << 8) ^ 0x0E1Du));
   return rng;
 }
 

@@ -33,15 +33,6 @@ dist_scenarios_DATA += scenarios/moe-a3-default.json \
 	scenarios/moe-deepseek-ep256.json scenarios/moe-deepseek-ep16-data.json
 EXTRA_DIST += scenarios/recorded/moe-qwen-layer12.json
 
-# Benchmark of the EP 256 layer (not part of `make check`): wall time and peak memory of
-# timing-only and data mode, JSON in bench/results/moe-ep256.json (a run on the project
-# machine is kept in bench/moe-ep256-results.json).
-EXTRA_DIST += bench/bench-moe.py bench/moe-ep256-results.json
-bench-moe: npusim
-	@mkdir -p bench/results
-	$(NUMPY_PYTHON) $(srcdir)/bench/bench-moe.py --npusim ./npusim --json bench/results/moe-ep256.json
-.PHONY: bench-moe
-
 # sim/fabric.c's npu_fabric_account() (added for the MoE UB port queues): bytes and busy
 # time of transfers timed by their caller, as a union with the flows' busy periods.
 check_PROGRAMS += tests/test-sim-fabric-account

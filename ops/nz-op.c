@@ -78,22 +78,14 @@ nz_create (const json_t *spec, const char *path, const NpuOpEnv *env, GError **e
     }
   z->rows = json_integer_value (json_array_get (shape, 0));
   z->cols = json_integer_value (json_array_get (shape, 1));
-  json_t *inputs = json_object_get (spec, "inputs");
-  if (inputs != NULL)
-    {
-      static const char *const in_keys[] = { "x", NULL };
-      g_autofree char *ipath = g_strdup_printf ("%s.inputs", path);
-      if (!json_is_object (inputs) || !npu_spec_check_keys (inputs, in_keys, ipath, error))
-        {
-          if (error != NULL && *error == NULL)
-            g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                         "%s: expected an object like {\"x\": {\"dist\": \"randint\"}}", ipath);
-          return NULL;
-        }
-      json_t *x = json_object_get (inputs, "x");
-      if (x != NULL)
-        z->init = json_incref (x);
-    }
+  static const char *const in_keys[] = { "x", NULL };
+  json_t *inputs;
+  if (!npu_spec_get_object (spec, "inputs", path, in_keys,
+                            "like {\"x\": {\"dist\": \"randint\"}}", &inputs, error))
+    return NULL;
+  json_t *x = json_object_get (inputs, "x");
+  if (x != NULL)
+    z->init = json_incref (x);
   gint64 s[4];
   npu_nz_shape (z->dt, z->rows, z->cols, s);
   json_object_set_new (op->attrs, "dtype", json_string (npu_dtype_name (z->dt)));

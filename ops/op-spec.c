@@ -105,6 +105,24 @@ npu_spec_get_dtype (const json_t *obj, const char *key, const char *path, gboole
 }
 
 gboolean
+npu_spec_get_object (const json_t *obj, const char *key, const char *path,
+                     const char *const *allowed, const char *what, json_t **out, GError **error)
+{
+  json_t *v = json_object_get (obj, key);
+  *out = NULL;
+  if (v == NULL)
+    return TRUE;
+  g_autofree char *sub = g_strdup_printf ("%s.%s", path, key);
+  if (!json_is_object (v))
+    return npu_spec_error (error, "%s: expected an object%s%s", sub, what != NULL ? " " : "",
+                           what != NULL ? what : "");
+  if (!npu_spec_check_keys (v, allowed, sub, error))
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+gboolean
 npu_spec_get_tensor_desc (const json_t *v, const char *path, guint max_dims, gboolean *present,
                           NpuDtype *dt, guint *ndim, gint64 *shape, GError **error)
 {

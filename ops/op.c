@@ -9,7 +9,7 @@
 
 G_DEFINE_QUARK (npu-op-error-quark, npu_op_error)
 
-void
+gboolean
 npu_op_error (GError **error, const NpuOp *op, NpuOpError code, const char *fmt, ...)
 {
   va_list ap;
@@ -21,6 +21,7 @@ npu_op_error (GError **error, const NpuOp *op, NpuOpError code, const char *fmt,
   else
     g_set_error (error, NPU_OP_ERROR, code, "%s: aclnn error %d: %s",
                  op != NULL && op->klass != NULL ? op->klass->name : "op", (int) code, msg);
+  return FALSE;
 }
 
 static void
@@ -361,17 +362,6 @@ npu_op_from_tensor (NpuOp *op, const NpuOpEnv *env, guint g, const json_t *spec,
   return t;
 }
 
-/* "(2, 3)" for a shape, as npu_tensor_shape_string spells a tensor's. */
-static char *
-shape_string (guint ndim, const gint64 *shape)
-{
-  GString *s = g_string_new ("(");
-  for (guint i = 0; i < ndim; i++)
-    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
-  g_string_append (s, ndim == 1 ? ",)" : ")");
-  return g_string_free (s, FALSE);
-}
-
 NpuTensor *
 npu_op_input_tensor (NpuOp *op, const NpuOpEnv *env, guint g, const char *name, NpuDtype dt,
                      guint ndim, const gint64 *shape, const json_t *spec, const char *path,
@@ -403,7 +393,7 @@ npu_op_input_tensor (NpuOp *op, const NpuOpEnv *env, guint g, const char *name, 
   if (in == NULL)
     {
       g_autofree char *have = npu_tensor_shape_string (t);
-      g_autofree char *want = shape_string (ndim, shape);
+      g_autofree char *want = npu_shape_string (ndim, shape);
       g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
                    "%s.from: %s is %s %s, but this input must be %s %s (the same dtype; the "
                    "same shape, or the same number of elements to reshape)%s%s", path, ref,

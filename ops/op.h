@@ -247,6 +247,17 @@ gboolean npu_spec_get_string (const json_t *obj, const char *key, const char *pa
 /** npu_spec_get_bool: boolean; absent -> @dflt. */
 gboolean npu_spec_get_bool (const json_t *obj, const char *key, const char *path,
                             gboolean dflt, gboolean *out, GError **error);
+/**
+ * npu_spec_get_object: (transfer none) the optional object @key of @obj in *@out (NULL
+ * when absent), whose keys must all be in @allowed (NULL-terminated). Errors name
+ * "@path.@key": not an object ("expected an object" and @what, nullable, e.g.
+ * "{\"x\": init spec}"), an unknown key.
+ */
+/* @what of a "tensors" object of npu_spec_get_tensor_desc values. */
+#define NPU_SPEC_TENSORS_WHAT "{tensor name: null | {\"dtype\": ..., \"shape\": [...]}}"
+gboolean npu_spec_get_object (const json_t *obj, const char *key, const char *path,
+                              const char *const *allowed, const char *what, json_t **out,
+                              GError **error);
 /** npu_spec_get_dtype: a dtype name (ops/dtype.h names); absent -> error if @required. */
 gboolean npu_spec_get_dtype (const json_t *obj, const char *key, const char *path,
                              gboolean required, NpuDtype dflt, NpuDtype *out, GError **error);
@@ -265,8 +276,10 @@ gboolean npu_spec_get_tensor_desc (const json_t *v, const char *path, guint max_
  *  and return FALSE, for `return npu_spec_error (error, "%s: ...", path);`. */
 gboolean npu_spec_error (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
-/** npu_op_error: set an aclnn-style error: "<op name>: <code>: <message>". */
-void npu_op_error (GError **error, const NpuOp *op, NpuOpError code, const char *fmt, ...)
+/** npu_op_error: set an aclnn-style error "<op name>: aclnn error <code>: <message>"
+ *  (NPU_OP_ERROR_SCENARIO: the message alone) and return FALSE, for
+ *  `return npu_op_error (error, op, NPU_OP_ERROR_PARAM_INVALID, "...");`. */
+gboolean npu_op_error (GError **error, const NpuOp *op, NpuOpError code, const char *fmt, ...)
   G_GNUC_PRINTF (4, 5);
 
 G_END_DECLS

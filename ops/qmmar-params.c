@@ -13,39 +13,16 @@ const char *const qmmar_tensor_names[QT_N] = {
   "commQuantScale2", "output"
 };
 
-static gboolean
-bad (GError **error, QmmarOp *q, NpuOpError code, const char *fmt, ...) G_GNUC_PRINTF (4, 5);
-
-static gboolean
-bad (GError **error, QmmarOp *q, NpuOpError code, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  npu_op_error (error, &q->base, code, "%s", msg);
-  return FALSE;
-}
-
 static char *
 shape_str (const QmmarDesc *d)
 {
-  GString *s = g_string_new ("(");
-  for (guint i = 0; i < d->ndim; i++)
-    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", d->shape[i]);
-  if (d->ndim == 1)
-    g_string_append_c (s, ',');
-  g_string_append_c (s, ')');
-  return g_string_free (s, FALSE);
+  return npu_shape_string (d->ndim, d->shape);
 }
 
 static gint64
 numel (const QmmarDesc *d)
 {
-  gint64 n = 1;
-  for (guint i = 0; i < d->ndim; i++)
-    n *= d->shape[i];
-  return n;
+  return npu_shape_numel (d->ndim, d->shape);
 }
 
 /* ---- parsing ---- */
@@ -256,28 +233,19 @@ qmmar_parse_keys (QmmarOp *q, const json_t *spec, const char *path, const NpuOpE
   if (!npu_spec_get_uint (spec, "tileM", path, FALSE, 0, 0, G_MAXINT32, &q->tile_rows, error))
     return FALSE;
 
-  json_t *inputs = json_object_get (spec, "inputs");
-  if (inputs != NULL)
+  static const char *const in_keys[] = {
+    "x1", "x2", "bias", "x3", "dequantScale", "pertokenScale", "commQuantScale1",
+    "commQuantScale2", NULL
+  };
+  json_t *inputs;
+  if (!npu_spec_get_object (spec, "inputs", path, in_keys, "of init specs per input", &inputs,
+                            error))
+    return FALSE;
+  for (guint i = 0; i < QT_OUT; i++)
     {
-      static const char *const in_keys[] = {
-        "x1", "x2", "bias", "x3", "dequantScale", "pertokenScale", "commQuantScale1",
-        "commQuantScale2", NULL
-      };
-      g_autofree char *ipath = g_strdup_printf ("%s.inputs", path);
-      if (!json_is_object (inputs))
-        {
-          g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
-                       "%s: expected an object of init specs per input", ipath);
-          return FALSE;
-        }
-      if (!npu_spec_check_keys (inputs, in_keys, ipath, error))
-        return FALSE;
-      for (guint i = 0; i < QT_OUT; i++)
-        {
-          json_t *v = json_object_get (inputs, qmmar_tensor_names[i]);
-          if (v != NULL)
-            q->d[i].init = json_incref (v);
-        }
+      json_t *v = json_object_get (inputs, qmmar_tensor_names[i]);
+      if (v != NULL)
+        q->d[i].init = json_incref (v);
     }
   (void) env;
   return TRUE;
@@ -291,8 +259,8 @@ check_null (QmmarOp *q, GError **error)
   static const QmmarTensorId ids[] = { QT_X1, QT_X2, QT_DEQ, QT_OUT };
   for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
     if (!q->d[ids[i]].present)
-      return bad (error, q, NPU_OP_ERROR_PARAM_NULL, "%s is a nullptr",
-                  qmmar_tensor_names[ids[i]]);
+      return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_NULL, "%s is a nullptr",
+                           qmmar_tensor_names[ids[i]]);
   return TRUE;
 }
 
@@ -308,17 +276,18 @@ dtype_in (NpuDtype dt, const NpuDtype *list, guint n)
 static gboolean
 not_supported (GError **error, QmmarOp *q, QmmarTensorId id, const char *allowed)
 {
-  return bad (error, q, NPU_OP_ERROR_PARAM_INVALID, "%s: dtype %s is not supported (%s)",
-              qmmar_tensor_names[id], npu_dtype_name (q->d[id].dtype), allowed);
+  return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                       "%s: dtype %s is not supported (%s)",
+                       qmmar_tensor_names[id], npu_dtype_name (q->d[id].dtype), allowed);
 }
 
 static gboolean
 not_same (GError **error, QmmarOp *q, QmmarTensorId a, QmmarTensorId b)
 {
-  return bad (error, q, NPU_OP_ERROR_PARAM_INVALID,
-              "%s: dtype %s must be the same as %s's (%s)", qmmar_tensor_names[a],
-              npu_dtype_name (q->d[a].dtype), qmmar_tensor_names[b],
-              npu_dtype_name (q->d[b].dtype));
+  return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                       "%s: dtype %s must be the same as %s's (%s)", qmmar_tensor_names[a],
+                       npu_dtype_name (q->d[a].dtype), qmmar_tensor_names[b],
+                       npu_dtype_name (q->d[b].dtype));
 }
 
 static gboolean
@@ -375,12 +344,12 @@ static gboolean
 check_attrs (QmmarOp *q, GError **error)
 {
   if (!g_str_equal (q->reduce_op, "sum"))
-    return bad (error, q, NPU_OP_ERROR_PARAM_INVALID,
-                "reduceOp: expected \"sum\", got \"%s\"", q->reduce_op);
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "reduceOp: expected \"sum\", got \"%s\"", q->reduce_op);
   if (q->stream_mode != 1)
-    return bad (error, q, NPU_OP_ERROR_PARAM_INVALID,
-                "streamMode: expected 1 (ACL_STOP_ON_FAILURE), got %" G_GINT64_FORMAT,
-                q->stream_mode);
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "streamMode: expected 1 (ACL_STOP_ON_FAILURE), got %" G_GINT64_FORMAT,
+                         q->stream_mode);
   return TRUE;
 }
 
@@ -391,10 +360,12 @@ dims_in (GError **error, QmmarOp *q, QmmarTensorId id, guint lo, guint hi)
   if (nd < lo || nd > hi)
     {
       if (lo == hi)
-        return bad (error, q, NPU_OP_ERROR_PARAM_INVALID, "%s: expected %u dimensions, got %u",
-                    qmmar_tensor_names[id], lo, nd);
-      return bad (error, q, NPU_OP_ERROR_PARAM_INVALID,
-                  "%s: expected %u to %u dimensions, got %u", qmmar_tensor_names[id], lo, hi, nd);
+        return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                             "%s: expected %u dimensions, got %u", qmmar_tensor_names[id], lo,
+                             nd);
+      return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                           "%s: expected %u to %u dimensions, got %u", qmmar_tensor_names[id],
+                           lo, hi, nd);
     }
   return TRUE;
 }
@@ -415,8 +386,8 @@ check_shapes (QmmarOp *q, GError **error)
   if (d[QT_X1].shape[x1n - 1] != k2)
     {
       g_autofree char *a = shape_str (&d[QT_X1]), *b = shape_str (&d[QT_X2]);
-      return bad (error, q, NPU_OP_ERROR_PARAM_INVALID,
-                  "x1: the last dim of x1 %s must equal the first dim of x2 %s", a, b);
+      return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                           "x1: the last dim of x1 %s must equal the first dim of x2 %s", a, b);
     }
   QmmarDesc want = d[QT_X1];
   want.shape[x1n - 1] = n;
@@ -426,7 +397,8 @@ check_shapes (QmmarOp *q, GError **error)
   if (!same)
     {
       g_autofree char *a = shape_str (&d[QT_OUT]), *b = shape_str (&want);
-      return bad (error, q, NPU_OP_ERROR_PARAM_INVALID, "output: shape %s, expected %s", a, b);
+      return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                           "output: shape %s, expected %s", a, b);
     }
   if (d[QT_BIAS].present)
     {
@@ -435,8 +407,8 @@ check_shapes (QmmarOp *q, GError **error)
       if (d[QT_BIAS].shape[0] != n)
         {
           g_autofree char *a = shape_str (&d[QT_BIAS]);
-          return bad (error, q, NPU_OP_ERROR_PARAM_INVALID,
-                      "bias: shape %s, expected (%" G_GINT64_FORMAT ",)", a, n);
+          return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                               "bias: shape %s, expected (%" G_GINT64_FORMAT ",)", a, n);
         }
     }
   if (d[QT_X3].present)
@@ -447,8 +419,8 @@ check_shapes (QmmarOp *q, GError **error)
       if (!eq)
         {
           g_autofree char *a = shape_str (&d[QT_X3]), *b = shape_str (&d[QT_OUT]);
-          return bad (error, q, NPU_OP_ERROR_PARAM_INVALID,
-                      "x3: shape %s must equal output's %s", a, b);
+          return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                               "x3: shape %s must equal output's %s", a, b);
         }
     }
   if (!dims_in (error, q, QT_DEQ, 1, 2))
@@ -459,9 +431,9 @@ check_shapes (QmmarOp *q, GError **error)
   if (!deq_ok)
     {
       g_autofree char *a = shape_str (&d[QT_DEQ]);
-      return bad (error, q, NPU_OP_ERROR_PARAM_INVALID,
-                  "dequantScale: shape %s, expected (1,), (%" G_GINT64_FORMAT ",) or (1, %"
-                  G_GINT64_FORMAT ")", a, n, n);
+      return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                           "dequantScale: shape %s, expected (1,), (%" G_GINT64_FORMAT ",) or (1, %"
+                           G_GINT64_FORMAT ")", a, n, n);
     }
   if (d[QT_PTS].present)
     {
@@ -473,22 +445,23 @@ check_shapes (QmmarOp *q, GError **error)
       if (d[QT_PTS].shape[0] != m)
         {
           g_autofree char *a = shape_str (&d[QT_PTS]);
-          return bad (error, q, NPU_OP_ERROR_PARAM_INVALID,
-                      "pertokenScale: shape %s, expected (%" G_GINT64_FORMAT ",)", a, m);
+          return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                               "pertokenScale: shape %s, expected (%" G_GINT64_FORMAT ",)", a, m);
         }
     }
   if (d[QT_CQ1].present != d[QT_CQ2].present)
-    return bad (error, q, NPU_OP_ERROR_PARAM_INVALID,
-                "commQuantScale1 and commQuantScale2 must both be given or both be nullptr "
-                "(%s is a nullptr)", d[QT_CQ1].present ? "commQuantScale2" : "commQuantScale1");
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                         "commQuantScale1 and commQuantScale2 must both be given or both be "
+                         "nullptr (%s is a nullptr)",
+                         d[QT_CQ1].present ? "commQuantScale2" : "commQuantScale1");
   if (d[QT_CQ1].present)
     {
       if (!dims_in (error, q, QT_CQ1, 1, 2) || !dims_in (error, q, QT_CQ2, 1, 2))
         return FALSE;
       if (d[QT_CQ1].ndim != d[QT_CQ2].ndim)
-        return bad (error, q, NPU_OP_ERROR_PARAM_INVALID,
-                    "commQuantScale1 and commQuantScale2 must have the same number of dims "
-                    "(%u and %u)", d[QT_CQ1].ndim, d[QT_CQ2].ndim);
+        return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                             "commQuantScale1 and commQuantScale2 must have the same number of "
+                             "dims (%u and %u)", d[QT_CQ1].ndim, d[QT_CQ2].ndim);
       /* As the API does: both dims are read from commQuantScale2 (the shape of
        * commQuantScale1 is then only checked by the tiling, -> 561002). */
       const gint64 *s2 = d[QT_CQ2].shape;
@@ -497,29 +470,15 @@ check_shapes (QmmarOp *q, GError **error)
       if (!ok)
         {
           g_autofree char *a = shape_str (&d[QT_CQ1]), *b = shape_str (&d[QT_CQ2]);
-          return bad (error, q, NPU_OP_ERROR_PARAM_INVALID,
-                      "commQuantScale1/commQuantScale2: shapes %s and %s, expected (%"
-                      G_GINT64_FORMAT ",) or (1, %" G_GINT64_FORMAT ")", a, b, n, n);
+          return npu_op_error (error, &q->base, NPU_OP_ERROR_PARAM_INVALID,
+                               "commQuantScale1/commQuantScale2: shapes %s and %s, expected (%"
+                               G_GINT64_FORMAT ",) or (1, %" G_GINT64_FORMAT ")", a, b, n, n);
         }
     }
   return TRUE;
 }
 
 /* ---- the host tiling's checks (561002) ---- */
-
-static gboolean
-tiling_fail (GError **error, QmmarOp *q, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
-
-static gboolean
-tiling_fail (GError **error, QmmarOp *q, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  npu_op_error (error, &q->base, NPU_OP_ERROR_TILING, "%s", msg);
-  return FALSE;
-}
 
 static gboolean
 check_tiling (QmmarOp *q, const NpuOpEnv *env, GError **error)
@@ -530,16 +489,19 @@ check_tiling (QmmarOp *q, const NpuOpEnv *env, GError **error)
   /* platform: only ascend910b has the kernel (matmul_all_reduce_def.cpp); the rank
    * check knows no A3 SoC (Mc2TilingUtils::CheckRankSize) */
   if (hw->topology != NPU_TOPO_A2)
-    return tiling_fail (error, q, "Atlas A3 is not supported (the kernel exists for Atlas A2 "
-                        "only; CheckRankSize knows no rank sizes for this SoC)");
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                         "Atlas A3 is not supported (the kernel exists for Atlas A2 "
+                         "only; CheckRankSize knows no rank sizes for this SoC)");
   if (w != 1 && w != 2 && w != 4 && w != 8)
-    return tiling_fail (error, q, "group: rank size %u is not supported on A2 (1, 2, 4, 8)", w);
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                         "group: rank size %u is not supported on A2 (1, 2, 4, 8)", w);
   for (guint g = 1; g < w; g++)
     if (npu_cluster_server_of (env->cluster, env->group_ranks[g])
         != npu_cluster_server_of (env->cluster, env->group_ranks[0]))
-      return tiling_fail (error, q, "group: ranks %u and %u are in different servers; only "
-                          "the HCCS full mesh of one A2 server is supported",
-                          env->group_ranks[0], env->group_ranks[g]);
+      return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                           "group: ranks %u and %u are in different servers; only "
+                           "the HCCS full mesh of one A2 server is supported",
+                           env->group_ranks[0], env->group_ranks[g]);
   gint64 n = d[QT_OUT].shape[d[QT_OUT].ndim - 1];
   gint64 k = d[QT_X1].shape[d[QT_X1].ndim - 1];
   gint64 m = 1;
@@ -548,45 +510,57 @@ check_tiling (QmmarOp *q, const NpuOpEnv *env, GError **error)
   /* CheckA8W8: bias, dequantScale, pertokenScale, commQuantScale shapes against n/m
    * (reached with FRACTAL_NZ x2, whose shapes the API does not check) */
   if (d[QT_BIAS].present && (d[QT_BIAS].ndim != 1 || numel (&d[QT_BIAS]) != n))
-    return tiling_fail (error, q, "bias: expected shape (%" G_GINT64_FORMAT ",)", n);
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                         "bias: expected shape (%" G_GINT64_FORMAT ",)", n);
   if (d[QT_DEQ].ndim > 3 || (numel (&d[QT_DEQ]) != 1 && numel (&d[QT_DEQ]) != n))
-    return tiling_fail (error, q, "dequantScale: expected (1,), (n,) or (1, n), n = %"
-                        G_GINT64_FORMAT, n);
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                         "dequantScale: expected (1,), (n,) or (1, n), n = %"
+                         G_GINT64_FORMAT, n);
   if (d[QT_PTS].present && (d[QT_PTS].ndim > 1 || numel (&d[QT_PTS]) != m))
-    return tiling_fail (error, q, "pertokenScale: expected shape (%" G_GINT64_FORMAT ",)", m);
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                         "pertokenScale: expected shape (%" G_GINT64_FORMAT ",)", m);
   if (d[QT_CQ1].present || d[QT_CQ2].present)
     {
       if (d[QT_CQ1].ndim > 2 || d[QT_CQ2].ndim > 2)
-        return tiling_fail (error, q, "commQuantScale1/2: expected 1 or 2 dims");
+        return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                             "commQuantScale1/2: expected 1 or 2 dims");
       if (numel (&d[QT_CQ1]) != n || numel (&d[QT_CQ2]) != n)
-        return tiling_fail (error, q, "commQuantScale1 and commQuantScale2: expected %"
-                            G_GINT64_FORMAT " elements each, got %" G_GINT64_FORMAT " and %"
-                            G_GINT64_FORMAT, n, numel (&d[QT_CQ1]), numel (&d[QT_CQ2]));
+        return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                             "commQuantScale1 and commQuantScale2: expected %"
+                             G_GINT64_FORMAT " elements each, got %" G_GINT64_FORMAT " and %"
+                             G_GINT64_FORMAT, n, numel (&d[QT_CQ1]), numel (&d[QT_CQ2]));
     }
   /* CheckInput */
   if (q->comm_turn != 0)
-    return tiling_fail (error, q, "commTurn: expected 0, got %" G_GINT64_FORMAT, q->comm_turn);
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                         "commTurn: expected 0, got %" G_GINT64_FORMAT, q->comm_turn);
   NpuDtype out = d[QT_OUT].dtype, deq = d[QT_DEQ].dtype;
   if (out == NPU_DT_FP16 && !d[QT_PTS].present && deq != NPU_DT_INT64 && deq != NPU_DT_UINT64)
-    return tiling_fail (error, q, "dequantScale: with float16 output and no pertokenScale it "
-                        "must be int64/uint64 (TransQuantParamV2), got %s", npu_dtype_name (deq));
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                         "dequantScale: with float16 output and no pertokenScale it "
+                         "must be int64/uint64 (TransQuantParamV2), got %s", npu_dtype_name (deq));
   /* CheckAxisSize */
   if (m > G_MAXINT32)
-    return tiling_fail (error, q, "x1: m = %" G_GINT64_FORMAT " exceeds %d", m, G_MAXINT32);
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                         "x1: m = %" G_GINT64_FORMAT " exceeds %d", m, G_MAXINT32);
   if (k > 65535)
-    return tiling_fail (error, q, "x1: k = %" G_GINT64_FORMAT " exceeds 65535", k);
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                         "x1: k = %" G_GINT64_FORMAT " exceeds 65535", k);
   gint64 x2_last = d[QT_X2].transpose ? k : n;
   if (x2_last > 65535)
-    return tiling_fail (error, q, "x2: the last dim %" G_GINT64_FORMAT " exceeds 65535", x2_last);
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                         "x2: the last dim %" G_GINT64_FORMAT " exceeds 65535", x2_last);
   /* CheckQuantEmptyTensor */
   static const QmmarTensorId opt[] = { QT_BIAS, QT_X3, QT_DEQ, QT_PTS, QT_CQ1, QT_CQ2 };
   for (guint i = 0; i < G_N_ELEMENTS (opt); i++)
     if (d[opt[i]].present && numel (&d[opt[i]]) == 0)
-      return tiling_fail (error, q, "%s is an empty tensor", qmmar_tensor_names[opt[i]]);
+      return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                           "%s is an empty tensor", qmmar_tensor_names[opt[i]]);
   if (k == 0 || numel (&d[QT_OUT]) == 0)
-    return tiling_fail (error, q, "output is an empty tensor or k is 0");
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING,
+                         "output is an empty tensor or k is 0");
   if (numel (&d[QT_X1]) == 0)
-    return tiling_fail (error, q, "x1 is an empty tensor");
+    return npu_op_error (error, &q->base, NPU_OP_ERROR_TILING, "x1 is an empty tensor");
   return TRUE;
 }
 

@@ -283,14 +283,29 @@ npu_tensor_set_strides (NpuTensor *t, const gint64 *strides)
 }
 
 char *
-npu_tensor_shape_string (const NpuTensor *t)
+npu_shape_string (guint ndim, const gint64 *shape)
 {
-  g_return_val_if_fail (t != NULL, NULL);
   GString *s = g_string_new ("(");
-  for (guint i = 0; i < t->ndim; i++)
-    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", t->shape[i]);
-  if (t->ndim == 1)
+  for (guint i = 0; i < ndim; i++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
+  if (ndim == 1)
     g_string_append_c (s, ','); /* Python's tuple spelling: (5,) */
   g_string_append_c (s, ')');
   return g_string_free (s, FALSE);
+}
+
+char *
+npu_tensor_shape_string (const NpuTensor *t)
+{
+  g_return_val_if_fail (t != NULL, NULL);
+  return npu_shape_string (t->ndim, t->shape);
+}
+
+gint64
+npu_shape_numel (guint ndim, const gint64 *shape)
+{
+  gint64 n = 1;
+  for (guint i = 0; i < ndim; i++)
+    n *= shape[i];
+  return n;
 }

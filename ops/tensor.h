@@ -77,5 +77,11 @@ void npu_tensor_set_strides (NpuTensor *t, const gint64 *strides);
 /** npu_tensor_shape_string: (transfer full) "(32, 256)"; Python's spelling for
  *  1-D "(5,)" and 0-D "()". */
 char *npu_tensor_shape_string (const NpuTensor *t);
+/** npu_shape_string: (transfer full) the same spelling for a shape given as @ndim
+ *  dims (e.g. one an aclnn call declares, before any tensor exists). */
+char *npu_shape_string (guint ndim, const gint64 *shape);
+/** npu_shape_numel: the product of the @ndim dims of @shape (1 for 0-D); no overflow
+ *  check: for declared shapes whose dims the caller has bounded. */
+gint64 npu_shape_numel (guint ndim, const gint64 *shape);
 
 G_END_DECLS

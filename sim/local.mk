@@ -30,8 +30,3 @@ tests_sim_fabric_dump_SOURCES = tests/sim-fabric-dump.c
 tests_sim_fabric_dump_LDADD = $(NPU_LIB_SIM) $(NPU_LIBS)
 TESTS += tests/test-sim-fabric-ref.py
 EXTRA_DIST += tests/test-sim-fabric-ref.py
-
-# Event-queue throughput benchmark (not a test): prints one JSON object.
-noinst_PROGRAMS += bench/bench-engine
-bench_bench_engine_SOURCES = bench/bench-engine.c
-bench_bench_engine_LDADD = $(NPU_LIB_SIM) $(NPU_LIBS)
