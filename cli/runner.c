@@ -98,17 +98,15 @@ runner_find_op (gpointer data, const char *name)
   return find_op (data, name);
 }
 
-/* Ops whose communication group may hold no other kind of op (spec 003,
- * aclnnDistributeBarrierV2: "一个模型中的aclnnDistributeBarrierV2需要使用单独通信域，该通信域中不允许有其他算子"). */
-static const char *const exclusive_group_ops[] = { "DistributeBarrierV2", NULL };
-
+/* An op class with exclusive_group set (DistributeBarrierV2, spec 003: its group
+ * "不允许有其他算子") shares its communication group with no other kind of op. */
 static gboolean
 check_exclusive_groups (Runner *run, GError **error)
 {
   for (guint i = 0; i < run->ops->len; i++)
     {
       NpuOp *op = g_ptr_array_index (run->ops, i);
-      if (!g_strv_contains (exclusive_group_ops, op->klass->name))
+      if (!op->klass->exclusive_group)
         continue;
       const char *group = json_string_value (json_object_get (op->attrs, "group"));
       for (guint k = 0; k < run->ops->len; k++)

@@ -263,5 +263,6 @@ barrier_prepare (NpuOp *base, const NpuOpEnv *env, GError **error)
 const NpuOpClass npu_barrier_v2_class = {
   "DistributeBarrierV2",
   "A3: all-AIV barrier of the group (flags into every peer's window); xRef only orders it",
-  barrier_create, barrier_data_bytes, barrier_prepare, barrier_plan, barrier_finalize
+  barrier_create, barrier_data_bytes, barrier_prepare, barrier_plan, barrier_finalize,
+  .exclusive_group = TRUE,
 };

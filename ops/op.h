@@ -84,6 +84,9 @@ struct _NpuOpClass {
   gboolean (*prepare) (NpuOp *op, const NpuOpEnv *env, GError **error);
   gboolean (*plan) (NpuOp *op, const NpuOpEnv *env, GError **error);
   void (*finalize) (NpuOp *op);  /* free the subclass's own fields */
+  /* TRUE if the op's communication group may hold no other kind of op (the runner
+   * rejects a scenario that mixes them), as spec 003 requires of DistributeBarrierV2. */
+  gboolean exclusive_group;
 };
 
 /** NpuOpTensor: one registered tensor of one rank. */
