@@ -39,7 +39,11 @@
  * with the previous row's work, see pipelined()). The kernels' scalar loops over UB
  * (IndexSort's count loop, the cumulative sums of GetStatusCumSum) are not costed: the
  * preset has no field for scalar instructions. The AICPU and the links:
- * cost.aicpu_task_issue_us, cost.sdma_*, cost.rdma_fixed_us and the fabric. */
+ * cost.aicpu_task_issue_us, cost.sdma_*, cost.rdma_fixed_us and the fabric.
+ * Windows (moe-window.c): dispatch and combine flip one bufferChosen word, so each op
+ * takes the half after the previous EP op's; the batch writes declare their source's
+ * region of the destination's half, the receivers' polls, copies and reduces read them
+ * (hierarchical: the RDMA half only; the servers' IPC area is single-buffered). */
 #include "ops/moe-private.h"
 #include <string.h>
 
@@ -53,7 +57,41 @@ typedef struct {
   const MoeLayout *l;
   guint slot_bytes;
   guint64 xs, os;
+  const MoeWindows *w;    /* [n] the buffers of the op's window half */
+  guint64 src_bytes;      /* flat: a source's region in a half of windowsIn */
+  guint64 server_bytes;   /* hierarchical: a source server's region in a half of the
+                             RDMA part of windowsIn */
 } A2Plan;
+
+/* Window layout of a half (b122ed222 moe_distribute_dispatch_a2.h / _combine_a2.h):
+ * HCCL_BUFFSIZE / 2 minus 1 MB of state, split evenly over the source ranks (32 B
+ * aligned); the layered kernels use the first 100 MB for RDMA (halves of 50 MB, 1 MB of
+ * state each) split over the source servers, and a shared IPC area behind it that is
+ * not double-buffered (its own magic-numbered flags). */
+#define A2_STATE_BYTES (1024u * 1024u)
+#define A2_RDMA_HALF (50ull * 1024 * 1024)
+
+/* Region of source @src's data in a window half (@bytes clipped to the region). */
+static void
+src_region (const A2Plan *p, NpuTask *t, guint dst, guint src, guint64 bytes, gboolean write)
+{
+  guint64 len = MIN (MAX (bytes, 1), p->src_bytes);
+  if (write)
+    npu_task_writes (t, p->w[dst].win, (guint64) src * p->src_bytes, len);
+  else
+    npu_task_reads (t, p->w[dst].win, (guint64) src * p->src_bytes, len);
+}
+
+/* Hierarchical: region of source server @sv's data in @dst's RDMA half. */
+static void
+server_region (const A2Plan *p, NpuTask *t, guint dst, guint sv, guint64 bytes, gboolean write)
+{
+  guint64 len = MIN (MAX (bytes, 1), p->server_bytes);
+  if (write)
+    npu_task_writes (t, p->w[dst].win, (guint64) sv * p->server_bytes, len);
+  else
+    npu_task_reads (t, p->w[dst].win, (guint64) sv * p->server_bytes, len);
+}
 
 static guint
 rank_of (A2Plan *p, guint g)
@@ -137,7 +175,7 @@ ipc_write (A2Plan *p, guint owner, guint core, guint src, guint dst, guint64 byt
 }
 
 static void
-plan_init (A2Plan *p, MoeDispatch *d, NpuOp *op, const NpuOpEnv *env)
+plan_init (A2Plan *p, MoeDispatch *d, NpuOp *op, guint half, const NpuOpEnv *env)
 {
   memset (p, 0, sizeof *p);
   p->env = env;
@@ -150,6 +188,11 @@ plan_init (A2Plan *p, MoeDispatch *d, NpuOp *op, const NpuOpEnv *env)
   p->slot_bytes = moe_win_slot_bytes (p->a);
   p->xs = npu_dtype_size (p->a->x_dtype);
   p->os = npu_dtype_size (p->a->expand_dtype);
+  p->w = moe_window_half (d->wg, half);
+  guint64 hb = p->a->win_bytes / 2;
+  p->src_bytes = MAX ((hb > A2_STATE_BYTES ? hb - A2_STATE_BYTES : hb) / p->a->ep / 32 * 32, 32);
+  guint servers = MAX (p->a->servers, 1u);
+  p->server_bytes = (A2_RDMA_HALF - A2_STATE_BYTES) / servers / 32 * 32;
 }
 
 /* rows source g sends to destination EP rank e (routed entries) */
@@ -214,7 +257,7 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
 {
   NpuOp *op = &d->b.base;
   A2Plan p;
-  plan_init (&p, d, op, env);
+  plan_init (&p, d, op, d->half, env);
   const MoeAttrs *a = p.a;
   const NpuHw *hw = p.hw;
   guint n = a->n, W = a->ep, H = a->h, L = p.l->L;
@@ -272,6 +315,8 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
             guint64 bytes = 64 + (guint64) rows_to (&p, g, dst) * p.slot_bytes + 4;
             arrive[dst * n + g] = dst == e ? local_window_copy (&p, g, sync1[g])
                                   : transfer (&p, g, g, dst, bytes, &issue_prev, bw, "dispatch");
+            /* counts, rows and FLAG2 land in the source's region of dst's half */
+            src_region (&p, arrive[dst * n + g], dst, g, bytes, TRUE);
           }
       else
         {
@@ -295,21 +340,33 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
               guint64 tb = (guint64) tokens_to_server (&p, g, s2)
                            * (H * p.os + 4 + 4 * ((a->k + 7) / 8 * 8) * 4) + 64;
               NpuTask *x = transfer (&p, g, g, relay, tb, &issue_prev, bw, "dispatch (to relay)");
+              /* into the relay's RDMA half, in the region of this server */
+              server_region (&p, x, relay, my_server, tb, TRUE);
               /* the relay's AIV forwards the rows over HCCS (IPC) */
               for (guint k = 0; k < per_server; k++)
                 {
                   guint dst = s2 * per_server + k;
                   guint64 rb = (guint64) rows_to (&p, g, dst) * p.slot_bytes + 64;
                   arrive[dst * n + g] = ipc_write (&p, relay, 0, relay, dst, rb, x, "forward");
+                  server_region (&p, arrive[dst * n + g], relay, my_server, tb, FALSE);
                 }
             }
         }
     }
 
   /* 3-4: wait, copy out, meta */
+  g_autofree guint64 *from_bytes = g_new0 (guint64, W);
   for (guint g = 0; g < n; g++)
     {
       const MoeRankLayout *r = &p.l->r[g];
+      /* bytes each source wrote into this rank's half (as sent above) */
+      for (guint s = 0; s < W; s++)
+        {
+          guint rows = 0;
+          for (guint le = 0; le < L && r->n_blocks == L * W; le++)
+            rows += r->blk_count[le * W + s];
+          from_bytes[s] = 64 + (guint64) rows * p.slot_bytes + 4;
+        }
       NpuTask *sync2 = barrier (&p, g, "SyncAll (received)", hw->flag_poll_ps);
       for (guint c = 0; c < a->aiv; c++)
         {
@@ -329,6 +386,8 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
             {
               g_assert (arrive[g * n + s] != NULL);
               npu_task_depends_on (w, arrive[g * n + s]);
+              if (!a->hierarchical)  /* the status row and FLAG2 of the source's region */
+                src_region (&p, w, g, s, from_bytes[s], FALSE);
             }
           npu_task_depends_on (sync2, w);
         }
@@ -381,6 +440,11 @@ moe_a2_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
                                                        le, first, rows);
               NpuTask *k = aiv (&p, g, c, name, dur);
               npu_task_depends_on (k, prev);
+              /* the rows of the core's sources in this half (hierarchical: they came
+               * through the server's IPC area, which is not double-buffered) */
+              for (guint s = s0; s < s0 + ns && !a->hierarchical; s++)
+                if (r->blk_count[le * W + s] > 0)
+                  src_region (&p, k, g, s, from_bytes[s], FALSE);
               npu_task_writes (k, d->buf_expand[g], (guint64) first * H * p.os,
                                (guint64) rows * H * p.os);
               npu_task_writes (k, d->buf_meta[g], (guint64) first * 16, (guint64) rows * 16);
@@ -415,7 +479,7 @@ moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
   NpuOp *op = &cb->b.base;
   MoeDispatch *d = cb->dispatch;
   A2Plan p;
-  plan_init (&p, d, op, env);
+  plan_init (&p, d, op, cb->half, env);
   const MoeAttrs *a = p.a;
   const NpuHw *hw = p.hw;
   guint n = a->n, W = a->ep, H = a->h, K = a->k, SE = a->shared_experts;
@@ -469,6 +533,8 @@ moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
                                             moe_dma_out_stream (hw, rb))
                                  + moe_dma_out (hw, 4) + hw->gm_write_latency_ps);
               npu_task_depends_on (cp, sync);
+              if (!a->hierarchical)
+                src_region (&p, cp, s, g, (guint64) to[s] * rb + 64, TRUE);
               arrive[s * n + g] = cp;
               continue;
             }
@@ -482,6 +548,9 @@ moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
             }
           arrive[s * n + g] = transfer (&p, g, g, s, (guint64) to[s] * rb + 64, &issue_prev,
                                         sync, "combine");
+          /* the rows and the tail FLAG in this rank's region of the owner's half */
+          if (!a->hierarchical)
+            src_region (&p, arrive[s * n + g], s, g, (guint64) to[s] * rb + 64, TRUE);
         }
     }
   if (a->hierarchical)
@@ -507,9 +576,11 @@ moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
                                                moe_dma_in (hw, xb, TRUE), 3 * moe_vec (hw, hf)));
               for (guint e = srv * per_server; e < (srv + 1) * per_server && e < n; e++)
                 npu_task_depends_on (sum, arrive[s * n + e]);
-              NpuTask *x = transfer (&p, relay, relay, s,
-                                     (guint64) tokens_to_server (&p, s, srv) * xb + 64,
-                                     &issue_prev, sum, "combine (partial sums)");
+              guint64 pb = (guint64) tokens_to_server (&p, s, srv) * xb + 64;
+              NpuTask *x = transfer (&p, relay, relay, s, pb, &issue_prev, sum,
+                                     "combine (partial sums)");
+              /* into the owner's RDMA half, in the region of this server */
+              server_region (&p, x, s, srv, pb, TRUE);
               for (guint e = srv * per_server; e < (srv + 1) * per_server && e < n; e++)
                 arrive[s * n + e] = x;
             }
@@ -521,6 +592,11 @@ moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
       g_autoptr (GPtrArray) ends = g_ptr_array_new ();
       g_autofree guint *tok = g_new0 (guint, a->bs[g] + 1);
       guint nt = moe_layout_active_tokens (a, p.l, g, tok);
+      /* rows of this rank's tokens on each expert rank (what that rank sends back) */
+      g_autofree guint *rows_from = g_new0 (guint, W);
+      for (guint i = 0; i < r->n_slots; i++)
+        if (r->dst_ep[i] >= 0)
+          rows_from[r->dst_ep[i]]++;
       /* WaitDispatch: each core's share of the sources, per source the tail FLAG read
        * after a cache invalidate (an L2 hit) and cleared (a store + write-back), SyncAll */
       NpuTask *waitall = barrier (&p, g, "wait all sources",
@@ -576,6 +652,31 @@ moe_a2_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
               *job = (MoeReduceJob) { cb, g, tok[i] };
               npu_task_set_effect (t, moe_combine_reduce_effect, job, g_free);
               prev = t;
+            }
+          if (cnt > 0)
+            {
+              /* the core's reads of this half: the regions of the ranks (flat) or servers
+               * (hierarchical, partial sums) its tokens' rows came from, declared on its
+               * last reduce (it starts after every arrival and ends after its reads) */
+              g_autofree gboolean *used = g_new0 (gboolean, W);
+              for (guint i = start; i < start + cnt; i++)
+                for (guint j = 0; j < K + SE; j++)
+                  {
+                    gint32 e = r->dst_ep[tok[i] * (K + SE) + j];
+                    if (e < 0)
+                      continue;
+                    guint sv = npu_cluster_server_of (p.cl, rank_of (&p, (guint) e));
+                    if (!a->hierarchical)
+                      used[e] = TRUE;
+                    else if (sv != g / per_server)
+                      used[sv] = TRUE;
+                  }
+              for (guint x = 0; x < W; x++)
+                if (used[x] && !a->hierarchical)
+                  src_region (&p, prev, g, x, (guint64) rows_from[x] * rb + 64, FALSE);
+                else if (used[x])
+                  server_region (&p, prev, g, x, (guint64) tokens_to_server (&p, g, x) * xb + 64,
+                                 FALSE);
             }
           g_ptr_array_add (ends, prev);
         }

@@ -41,9 +41,11 @@
  * the preset: vector instruction, GM read/write latency, L2 / DDR / L2-write rates) and
  * the dies' UB links at link.ub_aiv_write_efficiency of their current capacity;
  * docs/ops/MoeDistributeDispatch.md "Costs".
- * Windows are double-buffered (dataState halves); each op pair here uses half 0 (the
- * other half belongs to the neighbouring layer's ops, which are separate ops with
- * their own window buffers in this model).
+ * Windows are double-buffered (dataState halves, moe-window.c): every MoE op of a group
+ * uses the group's window buffers, in the half its kernel's state word gives it (V2/V3:
+ * layer l's dispatch and combine both in half l mod 2; V1: dispatches half 0, combines
+ * half 1), so a layer that reused a half before the previous user's reads were done on
+ * every die would be reported by the hazard checker.
  *
  * Per-row tasks are drawn in the trace only for runs of at most MOE_TRACE_ROWS rows;
  * bigger runs draw the per-core phases (their timing is unchanged; with the per-row
@@ -56,7 +58,8 @@
  * writes, after the SyncAll), each copy-out core reads the span of its blocks, each
  * combine reduce reads its token's K + S slots at once; the combine's row writes stay
  * per row (rows of many senders interleave in a token-slot layout) and the 32 B flags
- * are not declared (they are the dependencies themselves). The ops' tensors are
+ * are not declared (they are the dependencies themselves; per row, every status entry
+ * and combine flag is declared in its half's windowsExp). The ops' tensors are
  * declared per core at every scale. */
 #include "ops/moe-private.h"
 #include <string.h>
@@ -79,12 +82,13 @@ typedef struct {
   guint slot_bytes;       /* dispatch window slot */
   guint write_bytes;      /* bytes a dispatch row write moves */
   guint64 data_base;      /* dispatch data region inside the window half */
+  const MoeWindows *w;    /* [n] the buffers of the op's window half */
   guint64 max_bs;
   MoePorts *ports;
 } Plan;
 
 static void
-plan_init (Plan *p, MoeDispatch *d, NpuOp *op, const NpuOpEnv *env)
+plan_init (Plan *p, MoeDispatch *d, NpuOp *op, guint half, const NpuOpEnv *env)
 {
   memset (p, 0, sizeof *p);
   p->env = env;
@@ -104,6 +108,7 @@ plan_init (Plan *p, MoeDispatch *d, NpuOp *op, const NpuOpEnv *env)
   p->max_bs = moe_axis_max_bs (p->a);
   p->data_base = p->max_bs * (p->a->k + p->a->shared_experts)
                  * moe_combine_slot_bytes (p->a, 0);
+  p->w = moe_window_half (d->wg, half);
   MoeOpBase *b = (MoeOpBase *) op;
   p->ports = moe_ports_get (env->graph, env->cluster);
   b->holds_ports = TRUE;
@@ -409,7 +414,7 @@ dispatch_send (Plan *p, guint g, DRank *dr)
           if (ack1 != NULL)  /* FillTriple: the previous row's write completed */
             npu_task_depends_on (w, ack1);
           if (p->detail)
-            npu_task_writes (w, p->d->win[dg].win, row_win_off (p, dg, drow), p->slot_bytes);
+            npu_task_writes (w, p->w[dg].win, row_win_off (p, dg, drow), p->slot_bytes);
           NpuTask *ack = w;  /* the write task ends at its acknowledgement */
           ack2 = ack1;
           ack1 = ack;
@@ -484,7 +489,7 @@ dispatch_status (Plan *p, guint g, DRank *dr, DRank *all)
           npu_task_depends_on (f, issue);
           lat_max = MAX (lat_max, path_latency (p, g, dg));
           if (p->detail)
-            npu_task_writes (f, p->d->win[dg].state, (guint64) idx * 32, 32);
+            npu_task_writes (f, p->w[dg].state, (guint64) idx * 32, 32);
           else if (!announced[dg])
             {
               /* every row of this source has landed at dg before any of its status
@@ -492,7 +497,7 @@ dispatch_status (Plan *p, guint g, DRank *dr, DRank *all)
                * per (source, destination) stands for the rows' writes */
               announced[dg] = TRUE;
               guint64 span = src_span_slots (p, dg);
-              npu_task_writes (f, p->d->win[dg].win,
+              npu_task_writes (f, p->w[dg].win,
                                p->data_base + (guint64) s * span * p->slot_bytes,
                                span * p->slot_bytes);
             }
@@ -542,8 +547,8 @@ dispatch_receive (Plan *p, guint g, DRank *dr)
         }
       if (p->detail)
         {
-          npu_task_reads (pt, d->win[g].state, (guint64) start * 32, (guint64) n * 32);
-          npu_task_writes (pt, d->win[g].state, (guint64) start * 32, (guint64) n * 32);
+          npu_task_reads (pt, p->w[g].state, (guint64) start * 32, (guint64) n * 32);
+          npu_task_writes (pt, p->w[g].state, (guint64) start * 32, (guint64) n * 32);
         }
       polls[c] = pt;
     }
@@ -584,12 +589,12 @@ dispatch_receive (Plan *p, guint g, DRank *dr)
             guint64 off = row_win_off (p, g, r->blk_first[i]);
             guint64 len = (guint64) r->blk_count[i] * p->slot_bytes;
             if (p->detail)
-              npu_task_reads (k, d->win[g].win, off, len);
+              npu_task_reads (k, p->w[g].win, off, len);
             lo = MIN (lo, off);
             hi = MAX (hi, off + len);
           }
       if (!p->detail && hi > lo)  /* coarse: the span of the core's blocks */
-        npu_task_reads (k, d->win[g].win, lo, hi - lo);
+        npu_task_reads (k, p->w[g].win, lo, hi - lo);
       if (rows > 0)
         {
           npu_task_writes (k, d->buf_expand[g], (guint64) first * H * os, (guint64) rows * H * os);
@@ -629,14 +634,14 @@ dispatch_tp_send (Plan *p, guint g, DRank *dr, NpuTask ***tp_flag)
           NpuTask *w = ub_write (p, g, g, peer, FALSE, "TP copy -> peer window",
                                  (guint64) rows * p->write_bytes, 0);
           npu_task_depends_on (w, dr->core_last[c]);
-          npu_task_writes (w, p->d->win[peer].tp_win, (guint64) first * p->slot_bytes,
+          npu_task_writes (w, p->w[peer].tp_win, (guint64) first * p->slot_bytes,
                            (guint64) rows * p->slot_bytes);
           after = w;
         }
       /* PipeBarrier<PIPE_ALL>: the copy is acknowledged before the flag goes */
       NpuTask *f = flag_task (p, g, g, peer, FALSE, "TP status -> peer", 0);
       npu_task_depends_on (f, after);
-      npu_task_writes (f, p->d->win[peer].tp_state, (guint64) c * 512, 32);
+      npu_task_writes (f, p->w[peer].tp_state, (guint64) c * 512, 32);
       tp_flag[g][c] = f;
       dr->core_last[c] = f;
     }
@@ -671,10 +676,10 @@ dispatch_tp_gather (Plan *p, guint g, DRank *dr, NpuTask ***tp_flag)
       NpuTask *k = aiv_task (p, g, c, FALSE, name, dur);
       npu_task_depends_on (k, dr->core_last[c]);
       npu_task_depends_on (k, tp_flag[peer][c]);
-      npu_task_reads (k, d->win[g].tp_state, (guint64) c * 512, 32);
+      npu_task_reads (k, p->w[g].tp_state, (guint64) c * 512, 32);
       if (rows > 0)
         {
-          npu_task_reads (k, d->win[g].tp_win, (guint64) first * p->slot_bytes,
+          npu_task_reads (k, p->w[g].tp_win, (guint64) first * p->slot_bytes,
                           (guint64) rows * p->slot_bytes);
           npu_task_writes (k, d->buf_expand[g], (guint64) (r->rows_own + first) * a->h * os,
                            (guint64) rows * a->h * os);
@@ -698,7 +703,7 @@ moe_a3_plan_dispatch (MoeDispatch *d, const NpuOpEnv *env, GError **error)
 {
   NpuOp *op = &d->b.base;
   Plan p;
-  plan_init (&p, d, op, env);
+  plan_init (&p, d, op, d->half, env);
   const MoeAttrs *a = p.a;
   guint n = a->n;
   DRank *dr = g_new0 (DRank, n);
@@ -838,13 +843,13 @@ combine_tp (Plan *p, MoeCombine *cb, guint g, CRank *cr)
           NpuTask *w = ub_write (p, g, g, peer, FALSE, "ReduceScatterTrans -> peer",
                                  (guint64) n * rb, 0);
           npu_task_depends_on (w, ld);
-          npu_task_writes (w, p->d->win[peer].tp_win, (guint64) start * slot_c,
+          npu_task_writes (w, p->w[peer].tp_win, (guint64) start * slot_c,
                            (guint64) n * slot_c);
           after = w;
         }
       NpuTask *f = flag_task (p, g, g, peer, FALSE, "TP status -> peer", 0);
       npu_task_depends_on (f, after);
-      npu_task_writes (f, p->d->win[peer].tp_state, 512ull * 64 + (guint64) c * 512, 32);
+      npu_task_writes (f, p->w[peer].tp_state, 512ull * 64 + (guint64) c * 512, 32);
       cr->tp_flag[c] = f;
       cr->core_last[c] = f;
     }
@@ -890,7 +895,7 @@ combine_send (Plan *p, MoeCombine *cb, guint g, CRank *cr, CRank *all)
           NpuTask *wt = aiv_task (p, g, c, FALSE, "wait TP peer", hw->flag_poll_ps);
           npu_task_depends_on (wt, prev);
           npu_task_depends_on (wt, all[peer].tp_flag[c]);
-          npu_task_reads (wt, p->d->win[g].tp_state, 512ull * 64 + (guint64) c * 512, 32);
+          npu_task_reads (wt, p->w[g].tp_state, 512ull * 64 + (guint64) c * 512, 32);
           prev = wt;
         }
       NpuTask *ack_prev = NULL, *ack_prev2 = NULL;
@@ -914,7 +919,7 @@ combine_send (Plan *p, MoeCombine *cb, guint g, CRank *cr, CRank *all)
                               (guint64) start * combine_src_row_bytes (cb),
                               (guint64) n * combine_src_row_bytes (cb));
               if (a->tpn > 1)
-                npu_task_reads (cp, p->d->win[g].tp_win,
+                npu_task_reads (cp, p->w[g].tp_win,
                                 (guint64) start * moe_combine_slot_bytes (a, 0),
                                 (guint64) n * moe_combine_slot_bytes (a, 0));
             }
@@ -925,10 +930,12 @@ combine_send (Plan *p, MoeCombine *cb, guint g, CRank *cr, CRank *all)
             npu_task_depends_on (w, ack_prev);
           /* per row at every scale: rows of many senders interleave in the owner's
            * token-slot layout, so no coarser region has a single writer */
-          npu_task_writes (w, p->d->win[sg].win, (guint64) slot * slot_c, wb);
+          npu_task_writes (w, p->w[sg].win, (guint64) slot * slot_c, wb);
           NpuTask *ack = w;
           NpuTask *f = flag_task (p, g, g, sg, TRUE, "flag", 0);
           npu_task_depends_on (f, ack);
+          if (p->detail)  /* the slot's flag in the half's combine status area */
+            npu_task_writes (f, p->w[sg].state, STATE_COMBINE_OFFSET + (guint64) slot * 32, 32);
           all[sg].flag[slot] = f;
           ack_prev2 = ack_prev;
           ack_prev = ack;
@@ -1003,11 +1010,18 @@ combine_reduce (Plan *p, MoeCombine *cb, guint g, CRank *cr, GPtrArray *deps)
               g_assert (cr->flag[slot] != NULL);
               npu_task_depends_on (rt, cr->flag[slot]);
               if (p->detail)
-                npu_task_reads (rt, p->d->win[g].win, (guint64) slot * slot_c, wb);
+                npu_task_reads (rt, p->w[g].win, (guint64) slot * slot_c, wb);
             }
           if (!p->detail) /* coarse: the token's K + S slots in one region */
-            npu_task_reads (rt, p->d->win[g].win, (guint64) t * (K + SE) * slot_c,
+            npu_task_reads (rt, p->w[g].win, (guint64) t * (K + SE) * slot_c,
                             (guint64) (K + SE - 1) * slot_c + wb);
+          else
+            {
+              /* the poll reads the token's K + S flags, then clears them */
+              guint64 fo = STATE_COMBINE_OFFSET + (guint64) t * (K + SE) * 32;
+              npu_task_reads (rt, p->w[g].state, fo, 32ull * (K + SE));
+              npu_task_writes (rt, p->w[g].state, fo, 32ull * (K + SE));
+            }
           /* (the flags themselves are the dependencies; the hazard checker guards the
            * rows they announce) */
           npu_task_writes (rt, cb->buf_out[g], (guint64) t * rb, rb);
@@ -1026,7 +1040,7 @@ moe_a3_plan_combine (MoeCombine *cb, const NpuOpEnv *env, GError **error)
   NpuOp *op = &cb->b.base;
   MoeDispatch *d = cb->dispatch;
   Plan p;
-  plan_init (&p, d, op, env);
+  plan_init (&p, d, op, cb->half, env);
   const MoeAttrs *a = p.a;
   guint n = a->n;
   CRank *cr = g_new0 (CRank, n);

@@ -168,6 +168,8 @@ combine_prepare (NpuOp *op, const NpuOpEnv *env, GError **error)
   c->shx = g_new0 (NpuTensor *, n);
   c->out = g_new0 (NpuTensor *, n);
   c->buf_out = g_new0 (guint, n);
+  /* the half this combine takes in its group's windows (moe-window.c) */
+  c->half = moe_window_take_half (c->dispatch->wg, op, a, MOE_KIND_COMBINE, c->b.version);
   g_autofree char *spath = g_strdup_printf ("%s.inputs.sharedExpertX", c->b.path);
   for (guint g = 0; g < n; g++)
     {

@@ -78,7 +78,6 @@ dispatch_finalize (NpuOp *op)
   g_free (d->buf_x);
   g_free (d->buf_expand);
   g_free (d->buf_meta);
-  g_free (d->win);
   g_free (d->done);
   g_free (d->server);
   moe_attrs_clear (&d->a);
@@ -134,7 +133,9 @@ dispatch_create (guint version, const NpuOpClass *klass, const json_t *spec, con
   json_t *inits[] = { d->x_init, d->scales_init, d->weights_spec };
   const char *names[] = { "x", "scales", "expertScales" };
   for (guint i = 0; i < G_N_ELEMENTS (inits); i++)
-    if (inits[i] != NULL)
+    if (inits[i] != NULL && i == 0 && npu_op_spec_is_from (inits[i]))
+      continue;  /* x from an earlier op: resolved in prepare (npu_op_input_tensor) */
+    else if (inits[i] != NULL)
       {
         gint64 one = 1;
         g_autofree char *ip = g_strdup_printf ("%s.inputs.%s", path, names[i]);
@@ -203,6 +204,11 @@ dispatch_prepare (NpuOp *op, const NpuOpEnv *env, GError **error)
   json_object_set_new (op->attrs, "routing", json_deep_copy (d->routing->info));
   d->layout = moe_layout_new (a, d->routing);
   MoeLayout *l = d->layout;
+  /* the group's windows and the half this dispatch takes (moe-window.c) */
+  d->wg = moe_window_group_get (op, a, env, d->b.path, error);
+  if (d->wg == NULL)
+    return FALSE;
+  d->half = moe_window_take_half (d->wg, op, a, MOE_KIND_DISPATCH, d->b.version);
   gboolean dm = env->data_mode;
 
 #define ALLOC(field) d->field = g_new0 (NpuTensor *, n)
@@ -213,7 +219,6 @@ dispatch_prepare (NpuOp *op, const NpuOpEnv *env, GError **error)
   d->buf_x = g_new0 (guint, n);
   d->buf_expand = g_new0 (guint, n);
   d->buf_meta = g_new0 (guint, n);
-  d->win = g_new0 (MoeWindows, n);
   d->done = g_new0 (NpuTask *, n);
   d->server = g_new0 (guint, n);
   for (guint g = 0; g < n; g++)
@@ -231,9 +236,10 @@ dispatch_prepare (NpuOp *op, const NpuOpEnv *env, GError **error)
       gint64 bs = a->bs[g], K = a->k, H = a->h;
       gint64 sx[2] = { bs, H }, sk[2] = { bs, K };
       NpuTensor *t;
-      /* inputs */
-      ok = (t = d->x[g] = new_tensor (a->x_dtype, 2, sx, dm, error)) != NULL
-           && npu_op_fill_input (t, d->x_init, xpath, env, op, rank, 0, error);
+      /* inputs; x may be an earlier op's tensor ({"from": "<op>.<tensor>"}, e.g. the
+       * previous MoE layer's combine output): shared, and that op runs first */
+      ok = (t = d->x[g] = npu_op_input_tensor (op, env, g, "x", a->x_dtype, 2, sx, d->x_init,
+                                               xpath, 0, error)) != NULL;
       if (!ok)
         break;
       npu_op_add_tensor (op, rank, "x", t, TRUE);
@@ -327,22 +333,11 @@ dispatch_prepare (NpuOp *op, const NpuOpEnv *env, GError **error)
       g_autofree char *bx = g_strdup_printf ("r%u.%s.x", rank, op->name);
       g_autofree char *be = g_strdup_printf ("r%u.%s.expandX", rank, op->name);
       g_autofree char *bm = g_strdup_printf ("r%u.%s.outputs", rank, op->name);
-      g_autofree char *bw = g_strdup_printf ("r%u.%s.windowsIn", rank, op->name);
-      g_autofree char *bs2 = g_strdup_printf ("r%u.%s.windowsExp", rank, op->name);
       d->buf_x[g] = npu_graph_add_buffer (env->graph, bx, MAX (npu_tensor_nbytes (d->x[g]), 1));
       d->buf_expand[g] = npu_graph_add_buffer (env->graph, be,
                                                MAX ((guint64) rows * H
                                                     * npu_dtype_size (a->expand_dtype), 1));
       d->buf_meta[g] = npu_graph_add_buffer (env->graph, bm, MAX ((guint64) rows * 16, 1) + 4096);
-      d->win[g].win = npu_graph_add_buffer (env->graph, bw, MAX (a->win_bytes, 1));
-      d->win[g].state = npu_graph_add_buffer (env->graph, bs2, 1u << 20);
-      if (a->tp == 2)
-        {
-          g_autofree char *tw = g_strdup_printf ("r%u.%s.tpWindowsIn", rank, op->name);
-          g_autofree char *ts = g_strdup_printf ("r%u.%s.tpWindowsExp", rank, op->name);
-          d->win[g].tp_win = npu_graph_add_buffer (env->graph, tw, MAX (a->win_bytes, 1));
-          d->win[g].tp_state = npu_graph_add_buffer (env->graph, ts, 1u << 20);
-        }
     }
   json_decref (dflt_scales);
   if (!ok)

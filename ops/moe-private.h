@@ -278,14 +278,60 @@ typedef struct {
   gboolean holds_ports;    /* took a reference on the run's MoePorts */
 } MoeOpBase;
 
-/* Per-rank graph buffers of the HCCL windows (hazard checker only: the payload is
- * carried by the tasks' effects, see docs/ops/MoeDistributeDispatch.md "Data"). */
+/* ---- moe-window.c: the HCCL windows of a communication group ---- */
+
+/* Graph buffers of one half of one rank's windows (hazard checker only: the payload
+ * is carried by the tasks' effects, see docs/ops/MoeDistributeDispatch.md "Data").
+ * Offsets inside a buffer are offsets inside that half. */
 typedef struct {
-  guint win;               /* windowsIn of the EP group */
-  guint state;             /* windowsExp (status flags) */
-  guint tp_win;            /* TP group window (TP 2) */
+  guint win;               /* windowsIn of the EP group: half h of HCCL_BUFFSIZE */
+  guint state;             /* windowsExp at h * WIN_STATE_OFFSET (status flags) */
+  guint tp_win;            /* TP group window (TP 2), same half */
   guint tp_state;
 } MoeWindows;
+
+/* The word in the windows that picks a half (dataState / bufferChosen): each kernel
+ * reads it in its Init and writes it back flipped, so the ops that share a word take
+ * the halves in turn (ops-transformer, first open-source version b122ed222). */
+typedef enum {
+  MOE_SEL_A3_DISPATCH, /* V2/V3 dispatch: windowsExp + 950 KB (per core) */
+  MOE_SEL_A3_COMBINE,  /* V2/V3 combine: windowsExp + 975 KB (per core) */
+  MOE_SEL_A3_V1,       /* V1 dispatch and V1 combine: both windowsExp + 900 KB */
+  MOE_SEL_A2,          /* A2 dispatch and combine: windowsIn + the data size of half 0 */
+  MOE_SEL_A2_LAYERED,  /* A2 hierarchical dispatch and combine: windowsIn + 49 MB + W*512 */
+  MOE_N_SEL
+} MoeWindowSelector;
+
+/* The windows of the MoE ops of one scenario group in one run: graph data under
+ * "moe-window/<group>" (npu_graph_set_data), owned by the graph, made by the group's
+ * first dispatch. Every MoE op of the group uses them (so consecutive layers meet in
+ * the same buffers and the hazard checker sees a layer that reuses a half too early). */
+typedef struct {
+  char *group;             /* scenario group name */
+  guint n;                 /* group ranks */
+  guint64 win_bytes;       /* HCCL_BUFFSIZE (every op of the group must have the same) */
+  guint uses[MOE_N_SEL];   /* ops planned per selector word so far */
+  MoeWindows *half[2];     /* [2][n] */
+  gboolean has_tp;         /* the TP buffers exist */
+} MoeWindowGroup;
+
+/* (transfer none) The windows of @op's group (op->attrs "group"), created on first use;
+ * an op whose HCCL_BUFFSIZE differs from the group's is a scenario error naming @path. */
+MoeWindowGroup *moe_window_group_get (NpuOp *op, const MoeAttrs *a, const NpuOpEnv *env,
+                                      const char *path, GError **error);
+/* The half the next op of @kind (MOE_KIND_DISPATCH or _COMBINE) takes, as its kernel
+ * flips its selector word (moe_window_selector); records it in op->attrs
+ * ("windowHalf", "windowSelector", "windowUse"). Call once per op, in scenario order
+ * (prepare()). */
+guint moe_window_take_half (MoeWindowGroup *w, NpuOp *op, const MoeAttrs *a, MoeKind kind,
+                            guint version);
+MoeWindowSelector moe_window_selector (const MoeAttrs *a, MoeKind kind, guint version);
+/* (transfer none) [n] the buffers of half @half (0 or 1). */
+static inline const MoeWindows *
+moe_window_half (const MoeWindowGroup *w, guint half)
+{
+  return w->half[half & 1u];
+}
 
 typedef struct {
   MoeOpBase b;
@@ -298,7 +344,8 @@ typedef struct {
   NpuTensor **expand_x, **dyn_scales, **assist, **token_nums, **ep_recv, **tp_recv,
             **expand_scales;                                  /* outputs [n] */
   guint *buf_x, *buf_expand, *buf_meta;                       /* graph buffers [n] */
-  MoeWindows *win;                                            /* [n] */
+  MoeWindowGroup *wg;      /* (transfer none) the group's windows (owned by the graph) */
+  guint half;              /* the window half this dispatch uses */
   NpuTask **done;          /* [n] the last task of the dispatch on each rank */
   guint *server;           /* [n] A2 server (A3 node) of each group rank */
 } MoeDispatch;
@@ -327,6 +374,7 @@ typedef struct {
   gboolean shared_x;       /* sharedExpertX input */
   gboolean token_in_order; /* A3 timing: tokens reduced in token order ("tokenOrder":
                               "index", kernels up to CANN 8.5) instead of as they complete */
+  guint half;              /* the window half this combine uses */
   json_t *shared_x_init;
   NpuTensor **shx, **out;  /* [n] */
   guint *buf_out;

@@ -3,7 +3,7 @@
 libnpusim_ops_a_SOURCES += ops/moe.h ops/moe-private.h ops/moe-params.c ops/moe-routing.c \
 	ops/moe-layout.c ops/moe-numerics.c ops/moe-cost.c ops/moe-registry.c \
 	ops/moe-dispatch.c ops/moe-experts.c ops/moe-combine.c ops/moe-a3-plan.c \
-	ops/moe-a2-plan.c
+	ops/moe-a2-plan.c ops/moe-window.c
 
 # Tests: kernel arithmetic (C), NumPy reference of every output, parameter checks.
 check_PROGRAMS += tests/test-moe-numerics
@@ -30,7 +30,8 @@ dist_scenarios_DATA += scenarios/moe-a3-default.json \
 	scenarios/moe-a2-spec-example.json scenarios/moe-a2-hierarchical.json \
 	scenarios/moe-deepseek-ep8.json scenarios/moe-deepseek-ep16.json \
 	scenarios/moe-deepseek-ep32.json scenarios/moe-deepseek-ep64.json \
-	scenarios/moe-deepseek-ep256.json scenarios/moe-deepseek-ep16-data.json
+	scenarios/moe-deepseek-ep256.json scenarios/moe-deepseek-ep16-data.json \
+	scenarios/moe-a3-layers.json
 EXTRA_DIST += scenarios/recorded/moe-qwen-layer12.json
 
 # sim/fabric.c's npu_fabric_account() (added for the MoE UB port queues): bytes and busy
@@ -43,3 +44,7 @@ TESTS += tests/test-sim-fabric-account
 # the UB what-if knobs (inject.links, link.ub_port_bw_Bps, link.ub_aiv_write_efficiency).
 TESTS += tests/test-moe-links.py
 EXTRA_DIST += tests/test-moe-links.py
+# Consecutive MoE layers: double-buffered windows (ops/moe-window.c), chained layers
+# against the closed form, reuse of a half too early caught by the hazard checker.
+TESTS += tests/test-moe-layers.py
+EXTRA_DIST += tests/test-moe-layers.py
