@@ -19,7 +19,53 @@ typedef struct {
   NpuTime start, end;
   NpuTime busy[4];
   NpuTime exposed_comm;
+  NpuTime core_busy[NPU_N_CORE_KINDS]; /* core-time: summed task lengths */
+  guint cores_used[NPU_N_CORE_KINDS];  /* distinct cores with a task */
 } RankStats;
+
+static const char *const core_names[NPU_N_CORE_KINDS] = { "aic", "aiv" };
+
+/* Core-time and distinct cores of one kind from the op's NpuCoreInterval list. */
+static void
+core_stats (GArray *ivs, NpuTime *busy, guint *used)
+{
+  *busy = 0;
+  *used = 0;
+  if (ivs == NULL)
+    return;
+  guint max = 0;
+  for (guint i = 0; i < ivs->len; i++)
+    max = MAX (max, g_array_index (ivs, NpuCoreInterval, i).core);
+  g_autofree gboolean *seen = g_new0 (gboolean, (gsize) max + 1);
+  for (guint i = 0; i < ivs->len; i++)
+    {
+      NpuCoreInterval *iv = &g_array_index (ivs, NpuCoreInterval, i);
+      *busy += iv->end - iv->start;
+      *used += !seen[iv->core];
+      seen[iv->core] = TRUE;
+    }
+}
+
+/* Set <kind>_busy_core_ps, <kind>_cores_used and <kind>_utilisation (core-time over
+ * the die's cores of that kind x the rank's span of the op) on @j. */
+static void
+set_core_fields (json_t *j, const RankStats *st, const NpuHw *hw)
+{
+  const guint n_cores[NPU_N_CORE_KINDS] = { hw->aic_count, hw->aiv_count };
+  NpuTime span = st->end - st->start;
+  for (guint k = 0; k < NPU_N_CORE_KINDS; k++)
+    {
+      g_autofree char *kb = g_strdup_printf ("%s_busy_core_ps", core_names[k]);
+      g_autofree char *ku = g_strdup_printf ("%s_cores_used", core_names[k]);
+      g_autofree char *kr = g_strdup_printf ("%s_utilisation", core_names[k]);
+      json_object_set_new (j, kb, json_integer ((json_int_t) st->core_busy[k]));
+      json_object_set_new (j, ku, json_integer (st->cores_used[k]));
+      json_object_set_new (j, kr, json_real (span > 0 && n_cores[k] > 0
+                                             ? (double) st->core_busy[k]
+                                               / ((double) span * n_cores[k])
+                                             : 0.0));
+    }
+}
 
 static void
 rank_stats (NpuOp *op, guint g, RankStats *st)
@@ -38,6 +84,8 @@ rank_stats (NpuOp *op, guint g, RankStats *st)
   st->exposed_comm = npu_intervals_total (exposed);
   for (guint c = 0; c < 4; c++)
     g_array_unref (sets[c]);
+  for (guint k = 0; k < NPU_N_CORE_KINDS; k++)
+    core_stats (pr->core_intervals[k], &st->core_busy[k], &st->cores_used[k]);
 }
 
 /* The verdict: the class of work that occupies the critical rank longest. Control
@@ -57,7 +105,7 @@ verdict (const RankStats *st)
 }
 
 static json_t *
-op_report (NpuOp *op)
+op_report (NpuOp *op, const NpuHw *hw)
 {
   json_t *j = json_object ();
   json_object_set_new (j, "name", json_string (op->name));
@@ -84,6 +132,7 @@ op_report (NpuOp *op)
       for (guint c = 0; c < 4; c++)
         json_object_set_new (jr, class_keys[c], json_integer ((json_int_t) st.busy[c]));
       json_object_set_new (jr, "exposed_comm_ps", json_integer ((json_int_t) st.exposed_comm));
+      set_core_fields (jr, &st, hw);
       json_array_append_new (ranks, jr);
     }
   NpuTime latency = end - start;
@@ -95,6 +144,7 @@ op_report (NpuOp *op)
   for (guint c = 0; c < 4; c++)
     json_object_set_new (j, class_keys[c], json_integer ((json_int_t) crit.busy[c]));
   json_object_set_new (j, "exposed_comm_ps", json_integer ((json_int_t) crit.exposed_comm));
+  set_core_fields (j, &crit, hw);
   NpuTime comm = crit.busy[NPU_TASK_COMM];
   json_object_set_new (j, "comm_hidden_ratio",
                        json_real (comm > 0 ? 1.0 - (double) crit.exposed_comm / (double) comm
@@ -257,7 +307,7 @@ npu_report_build (const NpuReportInput *in, NpuSink *sink)
   json_t *ops = json_array ();
   for (guint i = 0; i < in->ops->len; i++)
     {
-      json_t *jo = op_report (g_ptr_array_index (in->ops, i));
+      json_t *jo = op_report (g_ptr_array_index (in->ops, i), npu_cluster_hw (in->cluster));
       makespan = MAX (makespan, (NpuTime) json_integer_value (json_object_get (jo, "end_ps")));
       json_array_append_new (ops, jo);
     }
@@ -298,28 +348,30 @@ npu_report_print_summary (json_t *report, FILE *out)
                json_string_value (json_object_get (op, "bound")));
 #undef US
     }
-  /* Ops that report their cores' busy time (attribute "coreBusy", per rank): the
-   * critical rank's, with the share of communication hidden by compute. */
+  /* Ops that used AIC or AIV cores on some rank: the critical rank's core-time, with
+   * the share of communication hidden by compute. */
   json_array_foreach (json_object_get (report, "ops"), i, op)
     {
       size_t j;
-      json_t *cb;
-      json_int_t crit = json_integer_value (json_object_get (op, "critical_rank"));
-      json_array_foreach (json_object_get (json_object_get (op, "attrs"), "coreBusy"), j, cb)
-        if (json_integer_value (json_object_get (cb, "rank")) == crit)
-          {
-            fprintf (out, "%s (rank %d): AIC busy %.3f core-us (%.1f%% of its AIC cores), "
-                     "AIV busy %.3f core-us (%.1f%%)",
-                     json_string_value (json_object_get (op, "name")), (int) crit,
-                     ps_to_us ((NpuTime) json_integer_value (json_object_get (cb, "aic_busy_ps"))),
-                     100 * json_real_value (json_object_get (cb, "aic_utilisation")),
-                     ps_to_us ((NpuTime) json_integer_value (json_object_get (cb, "aiv_busy_ps"))),
-                     100 * json_real_value (json_object_get (cb, "aiv_utilisation")));
-            if (json_integer_value (json_object_get (op, "comm_busy_ps")) > 0)
-              fprintf (out, ", communication hidden by compute %.1f%%",
-                       100 * json_real_value (json_object_get (op, "comm_hidden_ratio")));
-            fputc ('\n', out);
-          }
+      json_t *jr;
+      gboolean used = FALSE;
+      json_array_foreach (json_object_get (op, "ranks"), j, jr)
+        used = used || json_integer_value (json_object_get (jr, "aic_busy_core_ps")) > 0
+               || json_integer_value (json_object_get (jr, "aiv_busy_core_ps")) > 0;
+      if (!used)
+        continue;
+      fprintf (out, "%s (rank %d): AIC busy %.3f core-us (%.1f%% of its AIC cores), "
+               "AIV busy %.3f core-us (%.1f%%)",
+               json_string_value (json_object_get (op, "name")),
+               (int) json_integer_value (json_object_get (op, "critical_rank")),
+               ps_to_us ((NpuTime) json_integer_value (json_object_get (op, "aic_busy_core_ps"))),
+               100 * json_real_value (json_object_get (op, "aic_utilisation")),
+               ps_to_us ((NpuTime) json_integer_value (json_object_get (op, "aiv_busy_core_ps"))),
+               100 * json_real_value (json_object_get (op, "aiv_utilisation")));
+      if (json_integer_value (json_object_get (op, "comm_busy_ps")) > 0)
+        fprintf (out, ", communication hidden by compute %.1f%%",
+                 100 * json_real_value (json_object_get (op, "comm_hidden_ratio")));
+      fputc ('\n', out);
     }
   json_array_foreach (json_object_get (report, "comparisons"), i, op)
     fprintf (out, "%s vs unfused %s .. %s: %.3f us fused, %.3f us unfused, speedup %.3fx\n",

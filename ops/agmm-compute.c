@@ -154,7 +154,6 @@ agmm_plan_tiles (AgmmPlan *pl, guint g, guint s)
                                                (gint64) ni * t->n0);
       NpuTask *cube = npu_cube_task_new (pl->op, pl->env, g, core, name, &tile);
       npu_task_depends_on (cube, r->barrier); /* SetAicSync of this step */
-      g_ptr_array_add (r->aic_tasks, cube);
       if (src != g && pl->flows)
         npu_task_add_trace_flow (pl->r[src].push[s * W + g], cube, "x1 chunk");
       if (to_acc)

@@ -36,7 +36,6 @@ agmm_aiv_task (AgmmPlan *pl, guint g, guint core, const char *name, NpuTaskClass
   npu_task_depends_on (t, r->aiv_last[core]);
   r->aiv_last[core] = t;
   r->dirty[core] = TRUE;
-  g_ptr_array_add (r->aiv_tasks, t);
   return t;
 }
 
@@ -262,8 +261,6 @@ rank_init (AgmmPlan *pl, guint g, GError **error)
   r->aic_done = g_new0 (NpuTask *, a->cal_count);
   r->push = g_new0 (NpuTask *, (gsize) a->cal_count * pl->W);
   r->flag_add = g_new0 (NpuTask *, pl->W);
-  r->aic_tasks = g_ptr_array_new ();
-  r->aiv_tasks = g_ptr_array_new ();
   return TRUE;
 }
 
@@ -280,10 +277,6 @@ plan_free (AgmmPlan *pl)
       g_free (r->aic_done);
       g_free (r->push);
       g_free (r->flag_add);
-      if (r->aic_tasks != NULL)
-        g_ptr_array_unref (r->aic_tasks);
-      if (r->aiv_tasks != NULL)
-        g_ptr_array_unref (r->aiv_tasks);
     }
   g_free (pl->r);
   g_free (pl);
@@ -391,8 +384,6 @@ agmm_plan (AgmmOp *a, const NpuOpEnv *env, GError **error)
       pl->r[g].reset = t;
       agmm_barrier (pl, g, NULL);
     }
-  g_autofree GPtrArray **aic = g_new0 (GPtrArray *, W);
-  g_autofree GPtrArray **aiv = g_new0 (GPtrArray *, W);
   for (guint g = 0; g < W; g++)
     {
       for (guint b = 0; b < W; b++)
@@ -410,10 +401,7 @@ agmm_plan (AgmmOp *a, const NpuOpEnv *env, GError **error)
       for (guint s = 0; s < C; s++)
         g_ptr_array_add (deps, pl->r[g].aic_done[s]);
       npu_op_finish (pl->op, env, g, deps);
-      aic[g] = pl->r[g].aic_tasks;
-      aiv[g] = pl->r[g].aiv_tasks;
     }
-  npu_mm_core_busy_attr (pl->op, env, aic, aiv, pl->n_aic, pl->n_aiv);
   plan_free (pl);
   return TRUE;
 }

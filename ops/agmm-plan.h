@@ -28,7 +28,6 @@ typedef struct {
   NpuTask *flag_set;          /* this phase's "set my own flag" (CrossRankSyncV1) */
   NpuTask **flag_add;         /* [W] this phase's "add 1 to peer p's flag" (V2) */
   NpuTask *reset;             /* end: flags reset */
-  GPtrArray *aic_tasks, *aiv_tasks; /* for the busy-time attributes */
 } AgmmRank;
 
 struct _AgmmPlan {

@@ -126,14 +126,4 @@ NpuTensor *npu_mm_input_tensor (NpuOp *op, const NpuOpEnv *env, guint g, NpuMmIn
                                 NpuDtype dt, guint ndim, const gint64 *shape, const json_t *spec,
                                 const char *path, guint round_mode, GError **error);
 
-/**
- * npu_mm_core_busy_attr: once the op has ended on every rank, set its attribute
- * "coreBusy": per group rank the summed busy time of the AIC / AIV tasks listed in
- * @aic[g] / @aiv[g] (element-type NpuTask; referenced, not copied) and that time over
- * (@n_aic or @n_aiv cores x the op's span on the rank). Call after npu_op_finish on
- * every rank.
- */
-void npu_mm_core_busy_attr (NpuOp *op, const NpuOpEnv *env, GPtrArray **aic, GPtrArray **aiv,
-                            guint n_aic, guint n_aiv);
-
 G_END_DECLS

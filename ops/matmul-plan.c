@@ -61,14 +61,9 @@ mm_plan (MmOp *mm, const NpuOpEnv *env, GError **error)
   gboolean to_acc = mm->quant && !mm->fixpipe;
   gboolean epilogue = mm->quant && (!mm->fixpipe || mm->per_token);
   guint passes = 2 + (to_acc ? 1 : 0) + (mm->per_token ? 1 : 0);
-  g_autofree GPtrArray **aic = g_new0 (GPtrArray *, W);
-  g_autofree GPtrArray **aiv = g_new0 (GPtrArray *, W);
   for (guint g = 0; g < W; g++)
     {
       guint rank = npu_op_rank_of (op, g);
-      aic[g] = g_ptr_array_new ();
-      aiv[g] = g_ptr_array_new ();
-      g_ptr_array_set_free_func (aic[g], NULL);
       NpuTask *begin = npu_op_begin (op, env, g, hw->kernel_launch_ps);
       guint b_x1 = buffer (env, op, rank, "x1", (guint64) mm->m * mm->k * es);
       guint b_acc = buffer (env, op, rank, "accumulator(tiles)",
@@ -86,11 +81,6 @@ mm_plan (MmOp *mm, const NpuOpEnv *env, GError **error)
             {
               g_set_error (error, NPU_OP_ERROR, NPU_OP_ERROR_SCENARIO,
                            "%s: cannot allocate the matmul workspace", mm->path);
-              for (guint h = 0; h <= g; h++)
-                {
-                  g_ptr_array_unref (aic[h]);
-                  g_ptr_array_unref (aiv[h]);
-                }
               return FALSE;
             }
           g_ptr_array_add (op->owned, to_acc ? (gpointer) acc : (gpointer) scratch);
@@ -140,7 +130,6 @@ mm_plan (MmOp *mm, const NpuOpEnv *env, GError **error)
                                                    G_GINT64_FORMAT, r0, c0);
           NpuTask *cube = npu_cube_task_new (op, env, g, core, name, &tile);
           npu_task_depends_on (cube, begin);
-          g_ptr_array_add (aic[g], cube);
           NpuTask *last = cube;
           guint8 *out_tile = outd == NULL ? NULL : outd + ((guint64) r0 * mm->n + c0) * os;
           if (to_acc)
@@ -194,17 +183,10 @@ mm_plan (MmOp *mm, const NpuOpEnv *env, GError **error)
                 }
               npu_task_set_duration (et, cost);
               npu_task_set_effect (et, epi_effect, e, epi_free);
-              g_ptr_array_add (aiv[g], et);
               g_ptr_array_add (deps, et);
             }
         }
       npu_op_finish (op, env, g, deps);
-    }
-  npu_mm_core_busy_attr (op, env, aic, aiv, n_aic, n_aiv);
-  for (guint g = 0; g < W; g++)
-    {
-      g_ptr_array_unref (aic[g]);
-      g_ptr_array_unref (aiv[g]);
     }
   return TRUE;
 }

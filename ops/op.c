@@ -55,6 +55,11 @@ npu_op_free (NpuOp *op)
       for (guint c = 0; c < G_N_ELEMENTS (op->per_rank[g].intervals); c++)
         if (op->per_rank[g].intervals[c] != NULL)
           g_array_unref (op->per_rank[g].intervals[c]);
+  if (op->per_rank != NULL)
+    for (guint g = 0; g < op->n_ranks; g++)
+      for (guint k = 0; k < NPU_N_CORE_KINDS; k++)
+        if (op->per_rank[g].core_intervals[k] != NULL)
+          g_array_unref (op->per_rank[g].core_intervals[k]);
   g_free (op->per_rank);
   g_free (op->name);
   g_free (op->ranks);
@@ -415,6 +420,8 @@ typedef struct {
   NpuOp *op;
   guint g;
   NpuTaskClass cls;
+  gint core_kind;  /* NpuCoreKind, or -1 for tasks not on an AI Core */
+  guint core;
 } TaskTag;
 
 static void
@@ -425,8 +432,16 @@ record_interval (gpointer data, NpuTask *task)
   if (pr->intervals[tag->cls] == NULL)
     pr->intervals[tag->cls] = g_array_new (FALSE, FALSE, sizeof (NpuInterval));
   NpuInterval iv = { npu_task_start (task), npu_task_end (task) };
-  if (iv.end > iv.start)
-    g_array_append_val (pr->intervals[tag->cls], iv);
+  if (iv.end <= iv.start)
+    return;
+  g_array_append_val (pr->intervals[tag->cls], iv);
+  if (tag->core_kind < 0)
+    return;
+  GArray **ci = &pr->core_intervals[tag->core_kind];
+  if (*ci == NULL)
+    *ci = g_array_new (FALSE, FALSE, sizeof (NpuCoreInterval));
+  NpuCoreInterval civ = { iv.start, iv.end, tag->core };
+  g_array_append_val (*ci, civ);
 }
 
 static void
@@ -458,6 +473,8 @@ npu_op_task_new (NpuOp *op, const NpuOpEnv *env, guint g, const char *name,
   tag->op = op;
   tag->g = g;
   tag->cls = cls;
+  tag->core_kind = kind == NPU_TRACK_AIC ? NPU_CORE_AIC : kind == NPU_TRACK_AIV ? NPU_CORE_AIV : -1;
+  tag->core = index;
   g_ptr_array_add (op->owned, tag);
   npu_task_set_hooks (task, NULL, record_interval, tag);
   if (env->trace_level >= NPU_TRACE_TASK)

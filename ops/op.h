@@ -100,10 +100,20 @@ typedef struct {
 /** NpuInterval: [start, end) in ps. */
 typedef struct { NpuTime start, end; } NpuInterval;
 
+/** NpuCoreKind: the AI Core kinds whose busy core-time the report counts per op. */
+typedef enum { NPU_CORE_AIC, NPU_CORE_AIV, NPU_N_CORE_KINDS } NpuCoreKind;
+
+/** NpuCoreInterval: [start, end) in ps of one task on core @core (index on the die). */
+typedef struct { NpuTime start, end; guint core; } NpuCoreInterval;
+
 /** NpuOpRank: per-rank timing of an op, filled during the run. */
 typedef struct {
   NpuTask *begin, *finish;   /* set by npu_op_begin / npu_op_finish */
   GArray *intervals[4];      /* NpuInterval per NpuTaskClass, unsorted, filled at task end */
+  /* NpuCoreInterval per NpuCoreKind: every npu_op_task_new task of any class on an
+   * NPU_TRACK_AIC / NPU_TRACK_AIV track (index = core), in end order; NULL if none.
+   * Tasks of one core never overlap, so the sum of their lengths is core-time. */
+  GArray *core_intervals[NPU_N_CORE_KINDS];
 } NpuOpRank;
 
 /** NpuOp: embed as the first member of each operator's struct. */
@@ -226,7 +236,8 @@ NpuTask *npu_op_finish (NpuOp *op, const NpuOpEnv *env, guint g, GPtrArray *deps
 /**
  * npu_op_task_new: (transfer none) a task of the op on group rank @g, classified as
  * @cls for the report; drawn on the cluster track (@kind, @index) when the trace level
- * is task or all.
+ * is task or all. A task on an NPU_TRACK_AIC / NPU_TRACK_AIV track counts as busy
+ * time of core @index of that kind (NpuOpRank.core_intervals).
  */
 NpuTask *npu_op_task_new (NpuOp *op, const NpuOpEnv *env, guint g, const char *name,
                           NpuTaskClass cls, NpuTrackKind kind, guint index);

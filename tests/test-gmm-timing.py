@@ -63,6 +63,17 @@ if t.ok(p.returncode == 0, "the spec example runs (timing)", p.stderr):
         + (E + 2) * round(hw["cost.flag_poll_us"] * 1e6)
     t.ok(op["latency_ps"] == want, f"latency = launch + 66 blocks + {E + 2} flag polls = {want} ps",
          op["latency_ps"])
+    # Core-time: 4 x 256 + 512 blocks on all 24 AICs; AIV 0 runs the e SyncAll + Commit
+    # pairs, the final SyncAll and the Wait, one flag poll each.
+    poll_ps = round(hw["cost.flag_poll_us"] * 1e6)
+    t.ok(op["aic_busy_core_ps"] == 1536 * block_ps and op["aic_cores_used"] == 24,
+         f"AIC core-time = 1536 blocks of {block_ps} ps on 24 cores",
+         (op["aic_busy_core_ps"], op["aic_cores_used"]))
+    t.ok(abs(op["aic_utilisation"] - 1536 * block_ps / (hw["die.aic_count"] * want)) < 1e-12,
+         "AIC utilisation = core-time / (aic_count x latency)", op["aic_utilisation"])
+    t.ok(op["aiv_busy_core_ps"] == (2 * E + 2) * poll_ps and op["aiv_cores_used"] == 1,
+         f"AIV core-time = {2 * E + 2} flag polls on AIV 0",
+         (op["aiv_busy_core_ps"], op["aiv_cores_used"]))
     t.ok(op["bound"] == "compute" and op["exposed_comm_ps"] == 0,
          "compute-bound, all communication hidden")
 shutil.rmtree(work, ignore_errors=True)
